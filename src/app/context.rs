@@ -1,0 +1,291 @@
+//! [`RequestContext`]: everything a handler sees of one request and writes of its response,
+//! plus the flow of the handler chain (`next`, `abort`).
+//!
+//! A context belongs to one connection and is reused for each request on it (cleared in
+//! between, allocations kept). Handlers get it as `&mut RequestContext` for the duration of the
+//! call, so — unlike Hertz, where pooled contexts must be `Copy()`ed before use in a goroutine —
+//! a handler cannot keep it past the request: the borrow checker refuses. Data that must
+//! outlive the request is copied out explicitly (`ctx.body().clone()` is a cheap `Bytes`).
+//!
+//! Request accessors live here; response helpers in `context_response.rs`; typed keys and
+//! shared state in `keys.rs`.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, StatusCode, Version};
+
+use super::engine::App;
+use super::handler::Chain;
+use super::keys::Keys;
+use crate::protocol::{ConnInfo, Exchange, HeaderView, Request, Response};
+
+/// The per-request context handed to handlers and middleware.
+pub struct RequestContext {
+    pub(crate) req: Request,
+    pub(crate) resp: Response,
+    pub(crate) info: ConnInfo,
+    pub(crate) app: Arc<App>,
+    /// Percent-decoded path, when routing needed decoding.
+    pub(crate) decoded_path: String,
+    pub(crate) use_decoded: bool,
+    /// Byte ranges of the route parameters within the routing path, in pattern order.
+    pub(crate) params: Vec<(u32, u32)>,
+    /// Index of the matched route in the app's route table.
+    pub(crate) route: Option<usize>,
+    pub(crate) chain: Option<Chain>,
+    pub(crate) next_index: usize,
+    pub(crate) aborted: bool,
+    pub(crate) keys: Keys,
+}
+
+impl RequestContext {
+    pub(crate) fn new(app: Arc<App>, info: ConnInfo) -> Self {
+        RequestContext {
+            req: Request::default(),
+            resp: Response::default(),
+            info,
+            app,
+            decoded_path: String::new(),
+            use_decoded: false,
+            params: Vec::new(),
+            route: None,
+            chain: None,
+            next_index: 0,
+            aborted: false,
+            keys: Keys::default(),
+        }
+    }
+
+    // ----- flow -------------------------------------------------------------------------
+
+    /// Runs the rest of the handler chain (the middleware "onion"): code before `next().await`
+    /// runs on the way in, code after it on the way out.
+    ///
+    /// ```
+    /// use khz::prelude::*;
+    /// async fn timing(ctx: &mut RequestContext) {
+    ///     let started = std::time::Instant::now();
+    ///     ctx.next().await;
+    ///     let us = started.elapsed().as_micros().to_string();
+    ///     ctx.set_header("x-elapsed-us", us);
+    /// }
+    /// ```
+    pub async fn next(&mut self) {
+        let Some(chain) = self.chain.clone() else {
+            return;
+        };
+        while !self.aborted {
+            let Some(handler) = chain.get(self.next_index) else {
+                break;
+            };
+            self.next_index += 1;
+            handler.call(self).await;
+        }
+    }
+
+    /// Stops the chain: handlers after the current one do not run. The response is kept.
+    pub fn abort(&mut self) {
+        self.aborted = true;
+    }
+
+    /// Stops the chain and sets the status.
+    pub fn abort_with_status(&mut self, status: StatusCode) {
+        self.resp.set_status(status);
+        self.abort();
+    }
+
+    /// Stops the chain and answers `status` with a plain-text message.
+    pub fn abort_with_msg(&mut self, status: StatusCode, msg: impl Into<String>) {
+        self.string(status, msg.into());
+        self.abort();
+    }
+
+    /// Whether the chain was stopped.
+    pub fn is_aborted(&self) -> bool {
+        self.aborted
+    }
+
+    /// The name of the matched route's final handler (for logs), if a route matched.
+    pub fn handler_name(&self) -> Option<&str> {
+        self.route.map(|i| self.app.routes[i].handler_name)
+    }
+
+    // ----- request ----------------------------------------------------------------------
+
+    /// The request method.
+    pub fn method(&self) -> &Method {
+        self.req.method()
+    }
+
+    /// The HTTP version of the request.
+    pub fn version(&self) -> Version {
+        self.req.version()
+    }
+
+    /// The path the router matched: percent-decoded unless the server routes on raw paths.
+    pub fn path(&self) -> &str {
+        if self.use_decoded {
+            &self.decoded_path
+        } else {
+            self.req.path()
+        }
+    }
+
+    /// The request target exactly as received (path and query, still encoded).
+    pub fn uri(&self) -> &str {
+        self.req.uri()
+    }
+
+    /// The `Host` header.
+    pub fn host(&self) -> Option<&str> {
+        self.req.headers().get_str("host")
+    }
+
+    /// The matched route's pattern, e.g. `/users/:id` (empty when no route matched).
+    pub fn full_path(&self) -> &str {
+        self.route
+            .map_or("", |i| self.app.routes[i].pattern.as_str())
+    }
+
+    /// The value of path parameter `name` (`:name` or `*name`), as a sub-slice of the path.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        let route = &self.app.routes[self.route?];
+        let i = route.param_names.iter().position(|n| n == name)?;
+        let (start, end) = *self.params.get(i)?;
+        self.path().get(start as usize..end as usize)
+    }
+
+    /// All path parameters as `(name, value)`.
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        let names = self
+            .route
+            .map_or(&[][..], |i| &self.app.routes[i].param_names[..]);
+        let path = self.path();
+        names
+            .iter()
+            .zip(self.params.iter())
+            .map(move |(n, &(s, e))| {
+                (
+                    n.as_str(),
+                    path.get(s as usize..e as usize).unwrap_or_default(),
+                )
+            })
+    }
+
+    /// The raw query string (after `?`), if any.
+    pub fn query_string(&self) -> Option<&str> {
+        self.req.query_string()
+    }
+
+    /// The first value of query parameter `key`, percent-decoded (borrowed when no decoding
+    /// was needed).
+    pub fn query(&self, key: &str) -> Option<Cow<'_, str>> {
+        let q = self.req.query_string()?;
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Query parameter `key`, or `default` when absent.
+    pub fn query_or<'a>(&'a self, key: &str, default: &'a str) -> Cow<'a, str> {
+        self.query(key).unwrap_or(Cow::Borrowed(default))
+    }
+
+    /// Every value of query parameter `key`, in order.
+    pub fn query_all(&self, key: &str) -> Vec<Cow<'_, str>> {
+        let Some(q) = self.req.query_string() else {
+            return Vec::new();
+        };
+        form_urlencoded::parse(q.as_bytes())
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// The first value of request header `name` (case-insensitive), if it is valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.req.headers().get_str(name)
+    }
+
+    /// The first value of request header `name` as raw bytes.
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.req.header(name)
+    }
+
+    /// All request headers.
+    pub fn headers(&self) -> HeaderView<'_> {
+        self.req.headers()
+    }
+
+    /// The value of cookie `name` from the `Cookie` header(s).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.req
+            .headers()
+            .get_all("cookie")
+            .filter_map(|v| std::str::from_utf8(v).ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim_matches('"'))
+    }
+
+    /// The request body (fully read; a cheap-to-clone [`Bytes`]).
+    pub fn body(&self) -> &Bytes {
+        self.req.body()
+    }
+
+    /// The `Content-Type` header.
+    pub fn content_type(&self) -> Option<&str> {
+        self.header("content-type")
+    }
+
+    /// The client's address (the TCP peer; proxies are not consulted).
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.info.peer
+    }
+
+    /// The local address the request arrived on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.info.local
+    }
+
+    /// The protocol-level request.
+    pub fn request(&self) -> &Request {
+        &self.req
+    }
+
+    /// The protocol-level request, mutable (e.g. to replace the body).
+    pub fn request_mut(&mut self) -> &mut Request {
+        &mut self.req
+    }
+
+    /// Clears per-request state for the next request, keeping allocations.
+    pub(crate) fn clear(&mut self) {
+        self.req.clear();
+        self.resp.clear();
+        self.use_decoded = false;
+        self.params.clear();
+        self.route = None;
+        self.chain = None;
+        self.next_index = 0;
+        self.aborted = false;
+        self.keys.clear();
+    }
+}
+
+impl Exchange for RequestContext {
+    fn request_mut(&mut self) -> &mut Request {
+        &mut self.req
+    }
+
+    fn response_mut(&mut self) -> &mut Response {
+        &mut self.resp
+    }
+
+    fn reset(&mut self) {
+        self.clear();
+    }
+}

@@ -1,0 +1,241 @@
+//! The running application: the frozen route table with each route's complete handler chain,
+//! and the dispatch that serves one request — decode the path, look up the route (falling back
+//! from HEAD to GET), fill the parameters, handle near misses (trailing-slash and fixed-path
+//! redirects, 405 with `Allow`, 404), then run the chain. [`AppService`] is the
+//! [`HttpService`] the protocol layer calls.
+
+use std::sync::Arc;
+
+use http::header::{self, HeaderValue};
+use http::{Method, StatusCode};
+
+use super::context::RequestContext;
+use super::handler::Chain;
+use super::keys::StateMap;
+use crate::protocol::{ConnInfo, HttpService};
+use crate::route::Router;
+
+/// One registered route, frozen.
+pub(crate) struct RouteInfo {
+    pub(crate) pattern: String,
+    pub(crate) handler_name: &'static str,
+    pub(crate) param_names: Vec<String>,
+    pub(crate) chain: Chain,
+}
+
+/// Router behaviour switches (Hertz names).
+#[derive(Debug, Clone)]
+pub(crate) struct RouteOptions {
+    pub(crate) redirect_trailing_slash: bool,
+    pub(crate) redirect_fixed_path: bool,
+    pub(crate) handle_method_not_allowed: bool,
+    pub(crate) use_raw_path: bool,
+}
+
+/// Decides whether a request with `Expect: 100-continue` may send its body.
+pub(crate) type ContinueHook = Arc<dyn Fn(&RequestContext) -> bool + Send + Sync>;
+
+/// The frozen application shared by all connections.
+pub(crate) struct App {
+    pub(crate) router: Router<usize>,
+    pub(crate) routes: Vec<RouteInfo>,
+    pub(crate) no_route: Chain,
+    pub(crate) no_method: Chain,
+    pub(crate) opts: RouteOptions,
+    pub(crate) state: StateMap,
+    pub(crate) continue_hook: Option<ContinueHook>,
+}
+
+/// The app as the protocol layer's service.
+pub(crate) struct AppService {
+    pub(crate) app: Arc<App>,
+}
+
+impl HttpService for AppService {
+    type Exchange = RequestContext;
+
+    fn new_exchange(&self, info: ConnInfo) -> RequestContext {
+        RequestContext::new(self.app.clone(), info)
+    }
+
+    fn call<'a>(
+        &'a self,
+        ctx: &'a mut RequestContext,
+    ) -> impl std::future::Future<Output = ()> + Send + 'a {
+        dispatch(&self.app, ctx)
+    }
+
+    fn accept_continue(&self, ctx: &mut RequestContext) -> bool {
+        self.app.continue_hook.as_ref().is_none_or(|hook| hook(ctx))
+    }
+}
+
+/// Serves one request on `ctx`.
+pub(crate) async fn dispatch(app: &App, ctx: &mut RequestContext) {
+    if !prepare_path(ctx, app.opts.use_raw_path) {
+        ctx.string(StatusCode::BAD_REQUEST, "invalid percent-encoding in path");
+        return;
+    }
+    if !route(app, ctx) && !handle_miss(app, ctx) {
+        return;
+    }
+    ctx.next().await;
+}
+
+/// Decodes `%XX` escapes of the request path into the context's path buffer when routing on
+/// decoded paths. Returns false if the result is not UTF-8.
+fn prepare_path(ctx: &mut RequestContext, use_raw_path: bool) -> bool {
+    let raw = ctx.req.path();
+    if use_raw_path || !raw.contains('%') {
+        ctx.use_decoded = false;
+        return true;
+    }
+    let mut bytes = std::mem::take(&mut ctx.decoded_path).into_bytes();
+    bytes.clear();
+    bytes.extend(percent_decode(raw.as_bytes()));
+    match String::from_utf8(bytes) {
+        Ok(s) => {
+            ctx.decoded_path = s;
+            ctx.use_decoded = true;
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+fn percent_decode(input: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let b = *input.get(i)?;
+        if b == b'%' {
+            if let (Some(h), Some(l)) = (
+                input.get(i + 1).copied().and_then(hex),
+                input.get(i + 2).copied().and_then(hex),
+            ) {
+                i += 3;
+                return Some(h << 4 | l);
+            }
+        }
+        i += 1;
+        Some(b)
+    })
+}
+
+/// Percent-encodes what may not appear raw in a `Location` path.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Looks up the route and records it with its parameters. Returns false on a miss.
+fn route(app: &App, ctx: &mut RequestContext) -> bool {
+    let path: &str = if ctx.use_decoded {
+        &ctx.decoded_path
+    } else {
+        ctx.req.path()
+    };
+    let method = ctx.req.method();
+    let found = app.router.find(method, path).or_else(|| {
+        (method == Method::HEAD)
+            .then(|| app.router.find(&Method::GET, path))
+            .flatten()
+    });
+    let Some(m) = found else {
+        return false;
+    };
+    let base = path.as_ptr() as usize;
+    ctx.params.clear();
+    for (_, value) in m.params.iter() {
+        let start = (value.as_ptr() as usize).saturating_sub(base);
+        ctx.params
+            .push((start as u32, (start + value.len()) as u32));
+    }
+    let id = *m.value;
+    ctx.route = Some(id);
+    ctx.chain = Some(app.routes[id].chain.clone());
+    true
+}
+
+/// Handles a request no route matched. Returns true if a chain (404/405) should run, false if
+/// the response is already complete (a redirect).
+fn handle_miss(app: &App, ctx: &mut RequestContext) -> bool {
+    let method = ctx.req.method().clone();
+    let path = ctx.path().to_owned();
+    if method != Method::CONNECT && path != "/" {
+        let target = if app.opts.redirect_trailing_slash {
+            app.router.trailing_slash_redirect(&method, &path)
+        } else {
+            None
+        }
+        .or_else(|| {
+            app.opts
+                .redirect_fixed_path
+                .then(|| app.router.fixed_path_redirect(&method, &path))
+                .flatten()
+        });
+        if let Some(target) = target {
+            let mut location = encode_path(&target);
+            if let Some(q) = ctx.req.query_string() {
+                location.push('?');
+                location.push_str(q);
+            }
+            let status = if method == Method::GET {
+                StatusCode::MOVED_PERMANENTLY
+            } else {
+                StatusCode::TEMPORARY_REDIRECT
+            };
+            ctx.redirect(status, location);
+            return false;
+        }
+    }
+    if app.opts.handle_method_not_allowed {
+        let allowed = app.router.allowed_methods(&path, &method);
+        if !allowed.is_empty() {
+            let list = allowed
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Ok(v) = HeaderValue::from_str(&list) {
+                ctx.resp.set_header(header::ALLOW, v);
+            }
+            ctx.resp.set_status(StatusCode::METHOD_NOT_ALLOWED);
+            ctx.chain = Some(app.no_method.clone());
+            return true;
+        }
+    }
+    ctx.resp.set_status(StatusCode::NOT_FOUND);
+    ctx.chain = Some(app.no_route.clone());
+    true
+}
+
+/// The default last handler for unmatched paths.
+pub(crate) async fn default_not_found(ctx: &mut RequestContext) {
+    ctx.string(StatusCode::NOT_FOUND, "404 page not found");
+}
+
+/// The default last handler for a known path with an unregistered method.
+pub(crate) async fn default_method_not_allowed(ctx: &mut RequestContext) {
+    ctx.string(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_and_encoding() {
+        let d: Vec<u8> = percent_decode(b"/a%20b/%E2%9C%93/%zz/%4").collect();
+        assert_eq!(d, "/a b/\u{2713}/%zz/%4".as_bytes());
+        assert_eq!(encode_path("/a b/100%/ü"), "/a%20b/100%25/%C3%BC");
+    }
+}

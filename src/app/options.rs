@@ -1,0 +1,233 @@
+//! Server options, set with builder methods named after Hertz's `server.With…` options.
+//!
+//! | option | default | effect |
+//! |---|---|---|
+//! | [`addr`](Server::addr) | `0.0.0.0:8888` | listen address (Hertz `WithHostPorts`) |
+//! | [`listener`](Server::listener) | – | serve on a listener bound by the caller |
+//! | [`base_path`](Server::base_path) | `/` | prefix of every route |
+//! | [`read_timeout`](Server::read_timeout) | 30 s | whole request, from its first byte → 408 |
+//! | [`idle_timeout`](Server::idle_timeout) | 60 s | keep-alive wait for the next request → close |
+//! | [`write_timeout`](Server::write_timeout) | 60 s | writing one response → drop |
+//! | [`keep_alive`](Server::keep_alive) | on | HTTP keep-alive |
+//! | [`max_request_body_size`](Server::max_request_body_size) | 4 MiB | larger → 413 |
+//! | [`max_header_bytes`](Server::max_header_bytes) | 64 KiB | larger head → 431 (Hertz: 1 MiB) |
+//! | [`max_uri_len`](Server::max_uri_len) | 8 KiB | longer target → 414 |
+//! | [`max_headers`](Server::max_headers) | 128 | more header lines → 431 |
+//! | [`max_connections`](Server::max_connections) | 16384 | at the limit, accepting pauses |
+//! | [`exit_wait_time`](Server::exit_wait_time) | 5 s | graceful-shutdown limit |
+//! | [`disable_date_header`](Server::disable_date_header) | off | no `Date` header |
+//! | [`server_header`](Server::server_header) | `khz` | `Server` header value, `None` to omit |
+//! | [`handle_method_not_allowed`](Server::handle_method_not_allowed) | off | 405 + `Allow` instead of 404 |
+//! | [`redirect_trailing_slash`](Server::redirect_trailing_slash) | on | `/a/` ↔ `/a` (301 GET, 307 other) |
+//! | [`redirect_fixed_path`](Server::redirect_fixed_path) | off | clean + case-insensitive redirect |
+//! | [`use_raw_path`](Server::use_raw_path) | off | route on the encoded path |
+//! | [`print_routes`](Server::print_routes) | on | route table printed at start-up |
+//! | [`workers`](Server::workers) | CPU count | runtime threads of [`spin_blocking`](Server::spin_blocking) |
+
+use std::time::Duration;
+
+use super::engine::RouteOptions;
+use super::server::Server;
+use crate::protocol::http1::H1Config;
+use crate::transport::ListenOptions;
+use crate::{Error, ErrorKind, Result};
+
+/// All server options.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) addr: String,
+    pub(crate) base_path: String,
+    pub(crate) h1: H1Config,
+    pub(crate) listen: ListenOptions,
+    pub(crate) max_connections: usize,
+    pub(crate) exit_wait_time: Duration,
+    pub(crate) route: RouteOptions,
+    pub(crate) print_routes: bool,
+    pub(crate) workers: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            addr: "0.0.0.0:8888".to_owned(),
+            base_path: "/".to_owned(),
+            h1: H1Config::default(),
+            listen: ListenOptions::default(),
+            max_connections: 16384,
+            exit_wait_time: Duration::from_secs(5),
+            route: RouteOptions {
+                redirect_trailing_slash: true,
+                redirect_fixed_path: false,
+                handle_method_not_allowed: false,
+                use_raw_path: false,
+            },
+            print_routes: true,
+            workers: None,
+        }
+    }
+}
+
+impl Options {
+    /// Rejects option values that cannot work.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let bad = |msg: &'static str| Err(Error::new(ErrorKind::Config, msg));
+        if self.h1.max_header_bytes < 1024 {
+            return bad("max_header_bytes must be at least 1024");
+        }
+        if self.h1.max_uri_len < 16 {
+            return bad("max_uri_len must be at least 16");
+        }
+        if self.h1.max_headers == 0
+            || self.h1.max_headers > crate::protocol::http1::parse::MAX_HEADERS
+        {
+            return bad("max_headers must be between 1 and 256");
+        }
+        if self.h1.read_timeout.is_zero()
+            || self.h1.idle_timeout.is_zero()
+            || self.h1.write_timeout.is_zero()
+        {
+            return bad("timeouts must be greater than zero");
+        }
+        if self.workers == Some(0) {
+            return bad("workers must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+impl Server {
+    /// Listen address, e.g. `"127.0.0.1:8080"` or `"[::]:443"`. A bare `":8080"` means all
+    /// IPv4 interfaces, as in Hertz.
+    pub fn addr(mut self, addr: impl Into<String>) -> Self {
+        self.opts.addr = addr.into();
+        self
+    }
+
+    /// Serve on a listener the caller already bound (takes precedence over [`Server::addr`]).
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Prefix of every route registered on this server (default `/`). Set it before
+    /// registering routes.
+    pub fn base_path(mut self, prefix: impl Into<String>) -> Self {
+        self.opts.base_path = prefix.into();
+        self.groups[0].prefix = self.opts.base_path.clone();
+        self
+    }
+
+    /// Time allowed to receive a whole request once its first byte arrived (408 after).
+    pub fn read_timeout(mut self, t: Duration) -> Self {
+        self.opts.h1.read_timeout = t;
+        self
+    }
+
+    /// Time an idle keep-alive connection is kept open.
+    pub fn idle_timeout(mut self, t: Duration) -> Self {
+        self.opts.h1.idle_timeout = t;
+        self
+    }
+
+    /// Time allowed to write one response.
+    pub fn write_timeout(mut self, t: Duration) -> Self {
+        self.opts.h1.write_timeout = t;
+        self
+    }
+
+    /// Keep connections open between requests (default true).
+    pub fn keep_alive(mut self, on: bool) -> Self {
+        self.opts.h1.keep_alive = on;
+        self
+    }
+
+    /// Largest accepted request body in bytes (413 above).
+    pub fn max_request_body_size(mut self, bytes: usize) -> Self {
+        self.opts.h1.max_body_bytes = bytes;
+        self
+    }
+
+    /// Largest accepted request head in bytes (431 above; at least 1024).
+    pub fn max_header_bytes(mut self, bytes: usize) -> Self {
+        self.opts.h1.max_header_bytes = bytes;
+        self
+    }
+
+    /// Longest accepted request target (414 above).
+    pub fn max_uri_len(mut self, bytes: usize) -> Self {
+        self.opts.h1.max_uri_len = bytes;
+        self
+    }
+
+    /// Most header lines per request (431 above; 1..=256).
+    pub fn max_headers(mut self, n: usize) -> Self {
+        self.opts.h1.max_headers = n;
+        self
+    }
+
+    /// Most simultaneously open connections (0 = unlimited).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.opts.max_connections = n;
+        self
+    }
+
+    /// How long graceful shutdown waits for in-flight requests.
+    pub fn exit_wait_time(mut self, t: Duration) -> Self {
+        self.opts.exit_wait_time = t;
+        self
+    }
+
+    /// Omit the `Date` header.
+    pub fn disable_date_header(mut self) -> Self {
+        self.opts.h1.date_header = false;
+        self
+    }
+
+    /// The `Server` header value; `None` omits it.
+    pub fn server_header(mut self, value: Option<&'static str>) -> Self {
+        self.opts.h1.server_header = value;
+        self
+    }
+
+    /// Answer 405 with `Allow` when the path exists for other methods (default off → 404).
+    pub fn handle_method_not_allowed(mut self, on: bool) -> Self {
+        self.opts.route.handle_method_not_allowed = on;
+        self
+    }
+
+    /// Redirect `/a/` ↔ `/a` when only the other exists (default on).
+    pub fn redirect_trailing_slash(mut self, on: bool) -> Self {
+        self.opts.route.redirect_trailing_slash = on;
+        self
+    }
+
+    /// Redirect to the cleaned, case-corrected path when it matches (default off).
+    pub fn redirect_fixed_path(mut self, on: bool) -> Self {
+        self.opts.route.redirect_fixed_path = on;
+        self
+    }
+
+    /// Route on the raw (still percent-encoded) path instead of the decoded one.
+    pub fn use_raw_path(mut self, on: bool) -> Self {
+        self.opts.route.use_raw_path = on;
+        self
+    }
+
+    /// Print the route table at start-up (default on).
+    pub fn print_routes(mut self, on: bool) -> Self {
+        self.opts.print_routes = on;
+        self
+    }
+
+    /// Worker threads of the runtime that [`Server::spin_blocking`] creates.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.opts.workers = Some(n);
+        self
+    }
+
+    /// Socket options of the listener (`SO_REUSEADDR`, `SO_REUSEPORT`, backlog).
+    pub fn listen_options(mut self, opts: ListenOptions) -> Self {
+        self.opts.listen = opts;
+        self
+    }
+}

@@ -1,0 +1,198 @@
+//! Running a [`Server`]: start-up (options check, route table, `on_run` hooks, bind), serving on
+//! the transport engine with the HTTP/1.1 driver, and graceful shutdown — stop accepting, close
+//! idle connections, let in-flight requests finish (answered with `Connection: close`), run the
+//! `on_shutdown` hooks, and give up after the exit wait time.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use super::server::{Hook, Server};
+use crate::protocol::http1::Http1;
+use crate::transport::{self, CancellationToken, StdTransport, TaskTracker, Transport};
+use crate::{Error, ErrorKind, Result};
+
+/// A running server: its address, and the way to stop it.
+pub struct ServerHandle {
+    addr: SocketAddr,
+    token: CancellationToken,
+    tracker: TaskTracker,
+    accept: JoinHandle<std::io::Result<()>>,
+    on_shutdown: Vec<Hook>,
+    exit_wait: Duration,
+}
+
+impl std::fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("addr", &self.addr)
+            .field("connections", &self.tracker.len())
+            .finish()
+    }
+}
+
+fn resolve(addr: &str) -> Result<SocketAddr> {
+    let addr = if addr.starts_with(':') {
+        format!("0.0.0.0{addr}")
+    } else {
+        addr.to_owned()
+    };
+    addr.to_socket_addrs()
+        .map_err(|e| Error::new(ErrorKind::Config, format!("invalid address {addr:?}: {e}")))?
+        .next()
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Config,
+                format!("address {addr:?} resolves to nothing"),
+            )
+        })
+}
+
+/// Logs a line at info level, or prints it when no tracing subscriber is installed (so the
+/// route table shows up as it does in Hertz).
+fn announce(line: &str) {
+    if tracing::dispatcher::has_been_set() {
+        tracing::info!("{line}");
+    } else {
+        eprintln!("{line}");
+    }
+}
+
+impl Server {
+    /// Starts serving in the background and returns a handle with the bound address. Must be
+    /// called inside a tokio runtime.
+    pub async fn start(self) -> Result<ServerHandle> {
+        self.opts.validate()?;
+        let service = Arc::new(self.build_service()?);
+        if self.opts.print_routes {
+            for r in self.routes() {
+                announce(&format!(
+                    "khz route: {:<7} {:<40} --> {} ({} handlers)",
+                    r.method.as_str(),
+                    r.path,
+                    r.handler,
+                    r.chain_len
+                ));
+            }
+        }
+        for hook in &self.on_run {
+            hook()
+                .await
+                .map_err(|e| Error::new(ErrorKind::Hook, format!("on_run hook failed: {e}")))?;
+        }
+        let listener = match self.listener {
+            Some(l) => transport::from_std(l)?,
+            None => transport::bind(resolve(&self.opts.addr)?, &self.opts.listen)?,
+        };
+        let addr = listener.local_addr()?;
+        let token = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let handler = Arc::new(Http1::new(service, self.opts.h1.clone()));
+        let engine = StdTransport::new(self.opts.max_connections);
+        let accept = {
+            let (token, tracker) = (token.clone(), tracker.clone());
+            tokio::spawn(async move { engine.serve(listener, handler, token, tracker).await })
+        };
+        Ok(ServerHandle {
+            addr,
+            token,
+            tracker,
+            accept,
+            on_shutdown: self.on_shutdown,
+            exit_wait: self.opts.exit_wait_time,
+        })
+    }
+
+    /// Serves until SIGINT, SIGTERM or SIGHUP, then shuts down gracefully. Must be called inside
+    /// a tokio runtime (e.g. under `#[tokio::main]`).
+    pub async fn spin(self) -> Result<()> {
+        let handle = self.start().await?;
+        announce(&format!("khz listening on http://{}", handle.local_addr()));
+        shutdown_signal().await;
+        announce("khz shutting down gracefully");
+        if let Err(e) = handle.shutdown().await {
+            tracing::warn!(error = %e, "graceful shutdown incomplete");
+        }
+        Ok(())
+    }
+
+    /// Creates a multi-thread tokio runtime with [`workers`](Server::workers) threads and
+    /// runs [`spin`](Server::spin) on it.
+    pub fn spin_blocking(self) -> Result<()> {
+        let workers = self
+            .opts
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()?;
+        rt.block_on(self.spin())
+    }
+}
+
+impl ServerHandle {
+    /// The address the server listens on (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Shuts down gracefully: stops accepting at once, closes idle connections, lets in-flight
+    /// requests finish (answered with `Connection: close`) and runs the `on_shutdown` hooks.
+    /// Fails with [`ErrorKind::ShutdownTimeout`] if that takes longer than the exit wait time.
+    pub async fn shutdown(self) -> Result<()> {
+        self.token.cancel();
+        self.tracker.close();
+        let _ = self.accept.await;
+        let hooks = futures_util::future::join_all(self.on_shutdown.iter().map(|h| h()));
+        let drain = async {
+            for r in hooks.await {
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "on_shutdown hook failed");
+                }
+            }
+            self.tracker.wait().await;
+        };
+        match tokio::time::timeout(self.exit_wait, drain).await {
+            Ok(()) => Ok(()),
+            Err(_) => Err(Error::new(
+                ErrorKind::ShutdownTimeout,
+                format!(
+                    "{} connection(s) still open after the exit wait time",
+                    self.tracker.len()
+                ),
+            )),
+        }
+    }
+}
+
+/// Resolves when the process receives SIGINT, SIGTERM or SIGHUP (Ctrl-C elsewhere).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut streams = Vec::new();
+        for kind in [
+            SignalKind::interrupt(),
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+        ] {
+            match signal(kind) {
+                Ok(s) => streams.push(s),
+                Err(e) => tracing::warn!(error = %e, "cannot listen for a signal"),
+            }
+        }
+        if streams.is_empty() {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+        let waits = streams.iter_mut().map(|s| Box::pin(s.recv()));
+        futures_util::future::select_all(waits).await;
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

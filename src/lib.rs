@@ -1,0 +1,39 @@
+//! # khz
+//!
+//! A layered HTTP framework in the spirit of CloudWeGo Hertz. The map (see `DESIGN.md`):
+//! [`transport`] (listeners, connections, the adaptive linked buffer) → [`protocol`] (HTTP/1.1
+//! parsing and encoding) → [`route`] (radix router with Hertz semantics) → [`app`] (server,
+//! request context, handler chain). [`middleware`] holds ready-made middleware built only on
+//! the public API of [`app`]. [`common`] holds the error type and the date cache.
+//!
+//! ```no_run
+//! use khz::prelude::*;
+//!
+//! async fn hello(ctx: &mut RequestContext) {
+//!     ctx.string(StatusCode::OK, "Hello, World!");
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> khz::Result<()> {
+//!     let mut server = Server::default().addr("127.0.0.1:8888");
+//!     server.get("/", hello)?;
+//!     server.spin().await
+//! }
+//! ```
+
+pub mod app;
+pub mod common;
+pub mod middleware;
+pub mod protocol;
+pub mod route;
+pub mod transport;
+
+pub use app::ut;
+pub use common::{Error, ErrorKind, Result};
+
+/// The names most programs need: `use khz::prelude::*;`.
+pub mod prelude {
+    pub use crate::app::{handler_fn, BoxFuture, Handler, RequestContext, RouterGroup, Server};
+    pub use crate::{Error, ErrorKind, Result};
+    pub use http::{Method, StatusCode};
+}

@@ -1,0 +1,209 @@
+//! Decoding a chunked request body (RFC 9112 §7.1), trailers included, as a sans-I/O state
+//! machine over the linked buffer. The connection driver feeds it: it decodes what is buffered
+//! and says how many more bytes it would like; the driver reads and calls again. Chunk sizes,
+//! the CRLF after each chunk and the trailer section are checked strictly (400 on violation),
+//! and the running total is checked against the body limit as chunk sizes arrive (413 before
+//! the oversized data is read).
+
+use bytes::BytesMut;
+
+use super::config::H1Config;
+use super::error::{self, ProtocolError};
+use super::parse::parse_trailers;
+use crate::protocol::request::Request;
+use crate::transport::LinkBuffer;
+
+/// Longest chunk-size line accepted (size + extensions).
+const MAX_CHUNK_LINE: usize = 4096;
+/// Largest read hint while copying chunk data (the data is copied out anyway).
+const MAX_READ_HINT: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+    Done,
+}
+
+/// What the decoder needs next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The body and its trailers are complete.
+    Done,
+    /// More input is needed; the value is a hint of how many bytes would help.
+    NeedMore(usize),
+}
+
+/// Chunked body decoder.
+#[derive(Debug)]
+pub struct ChunkedDecoder {
+    state: State,
+    total: u64,
+    max: u64,
+}
+
+impl ChunkedDecoder {
+    /// A decoder enforcing `max_body` bytes of decoded data.
+    pub fn new(max_body: usize) -> Self {
+        ChunkedDecoder {
+            state: State::Size,
+            total: 0,
+            max: max_body as u64,
+        }
+    }
+
+    /// Decodes what `buf` holds, appending data to `out` and storing trailers in `req`.
+    pub fn decode(
+        &mut self,
+        buf: &mut LinkBuffer,
+        out: &mut BytesMut,
+        req: &mut Request,
+        cfg: &H1Config,
+    ) -> Result<Progress, ProtocolError> {
+        loop {
+            match self.state {
+                State::Done => return Ok(Progress::Done),
+                State::Size => {
+                    buf.make_contiguous(MAX_CHUNK_LINE + 2);
+                    let front = buf.front();
+                    match httparse::parse_chunk_size(front) {
+                        Ok(httparse::Status::Complete((used, size))) => {
+                            buf.skip(used);
+                            if size == 0 {
+                                self.state = State::Trailers;
+                            } else {
+                                self.total = self.total.saturating_add(size);
+                                if self.total > self.max {
+                                    return Err(error::BODY_TOO_LARGE);
+                                }
+                                self.state = State::Data(size);
+                            }
+                        }
+                        Ok(httparse::Status::Partial) if front.len() > MAX_CHUNK_LINE => {
+                            return Err(ProtocolError::bad_request("chunk size line too long"))
+                        }
+                        Ok(httparse::Status::Partial) => return Ok(Progress::NeedMore(0)),
+                        Err(_) => return Err(ProtocolError::bad_request("invalid chunk size")),
+                    }
+                }
+                State::Data(left) => {
+                    if buf.is_empty() {
+                        return Ok(Progress::NeedMore(
+                            usize::try_from(left)
+                                .unwrap_or(usize::MAX)
+                                .min(MAX_READ_HINT),
+                        ));
+                    }
+                    let front = buf.front();
+                    let take = front.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                    out.extend_from_slice(&front[..take]);
+                    buf.skip(take);
+                    let left = left - take as u64;
+                    self.state = if left == 0 {
+                        State::DataEnd
+                    } else {
+                        State::Data(left)
+                    };
+                }
+                State::DataEnd => match buf.peek(2) {
+                    None => return Ok(Progress::NeedMore(2)),
+                    Some(b"\r\n") => {
+                        buf.skip(2);
+                        self.state = State::Size;
+                    }
+                    Some(_) => {
+                        return Err(ProtocolError::bad_request("missing CRLF after chunk data"))
+                    }
+                },
+                State::Trailers => {
+                    buf.make_contiguous(cfg.max_header_bytes + 2);
+                    let front = buf.front();
+                    if front.starts_with(b"\r\n") {
+                        buf.skip(2);
+                        self.state = State::Done;
+                        continue;
+                    }
+                    if front.len() < 2 {
+                        return Ok(Progress::NeedMore(0));
+                    }
+                    match parse_trailers(front, cfg, &mut req.trailers)? {
+                        Some(n) => {
+                            req.trailer_block = buf.split_to(n);
+                            self.state = State::Done;
+                        }
+                        None => return Ok(Progress::NeedMore(0)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(input: &[u8], max: usize) -> Result<(Vec<u8>, Request, usize), ProtocolError> {
+        let cfg = H1Config::default();
+        let mut req = Request::default();
+        let mut dec = ChunkedDecoder::new(max);
+        let mut out = BytesMut::new();
+        let mut buf = LinkBuffer::new();
+        // Feed one byte at a time to exercise every partial state.
+        for (i, b) in input.iter().enumerate() {
+            buf.extend_from_slice(&[*b]);
+            if dec.decode(&mut buf, &mut out, &mut req, &cfg)? == Progress::Done {
+                return Ok((out.to_vec(), req, input.len() - i - 1 + buf.len()));
+            }
+        }
+        Err(ProtocolError::bad_request("incomplete"))
+    }
+
+    #[test]
+    fn decodes_chunks_byte_by_byte() {
+        let (body, _, rest) =
+            decode_all(b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\nNEXT", 100).unwrap();
+        assert_eq!(body, b"hello world");
+        assert_eq!(rest, 4);
+    }
+
+    #[test]
+    fn reads_trailers() {
+        let (body, req, _) = decode_all(
+            b"3\r\nabc\r\n0\r\nX-Checksum: 42\r\nX-Other: y\r\n\r\n",
+            100,
+        )
+        .unwrap();
+        assert_eq!(body, b"abc");
+        assert_eq!(req.trailers().get("x-checksum"), Some(&b"42"[..]));
+        assert_eq!(req.trailers().len(), 2);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert_eq!(
+            decode_all(b"zz\r\n", 100).unwrap_err().reason,
+            "invalid chunk size"
+        );
+        assert_eq!(
+            decode_all(b"3\r\nabcX\r\n0\r\n\r\n", 100)
+                .unwrap_err()
+                .reason,
+            "missing CRLF after chunk data"
+        );
+        assert_eq!(
+            decode_all(b"0\r\nbad trailer\r\n\r\n", 100)
+                .unwrap_err()
+                .reason,
+            "invalid trailer section"
+        );
+    }
+
+    #[test]
+    fn enforces_limit_before_reading_data() {
+        let err = decode_all(b"ffff\r\n", 100).unwrap_err();
+        assert_eq!(err.status, http::StatusCode::PAYLOAD_TOO_LARGE);
+    }
+}

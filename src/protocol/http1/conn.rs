@@ -1,0 +1,299 @@
+//! The HTTP/1.1 connection driver: the loop that reads requests out of a transport [`Conn`],
+//! calls the [`HttpService`], and writes responses back.
+//!
+//! One request at a time, in order. **Pipelining**: every complete request already in the read
+//! buffer is served and its response encoded before anything is flushed; the flush happens when
+//! the driver would otherwise have to wait for more input (or the write buffer passes
+//! [`H1Config::pipeline_flush_bytes`]). Deadlines: the idle timeout applies while waiting for the
+//! first byte of a request, the read timeout from that byte until the body is complete (408 if
+//! it passes mid-request: slowloris), the write timeout to each flush. On graceful shutdown an
+//! idle connection closes at once and a busy one finishes its request, answering with
+//! `Connection: close`.
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use futures_util::StreamExt;
+use http::{header, Method, StatusCode};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::body::{ChunkedDecoder, Progress};
+use super::config::H1Config;
+use super::encode::{self, Framing};
+use super::error::{self, ProtocolError};
+use super::parse::parse_head;
+use crate::protocol::response::Body;
+use crate::protocol::service::{ConnInfo, Exchange, HttpService};
+use crate::transport::{Conn, ConnHandler};
+
+/// Serves HTTP/1.1 on transport connections with an [`HttpService`].
+#[derive(Debug)]
+pub struct Http1<H> {
+    service: Arc<H>,
+    config: Arc<H1Config>,
+}
+
+impl<H> Http1<H> {
+    /// A driver for `service` with `config`.
+    pub fn new(service: Arc<H>, config: H1Config) -> Self {
+        Http1 {
+            service,
+            config: Arc::new(config),
+        }
+    }
+}
+
+impl<H: HttpService> ConnHandler for Http1<H> {
+    async fn serve_conn(&self, conn: Conn<TcpStream>, shutdown: CancellationToken) {
+        serve(conn, &*self.service, &self.config, &shutdown).await;
+    }
+}
+
+/// Why the driver stopped reading a request head.
+enum HeadEnd {
+    /// A complete head was parsed; the request must be complete by this deadline.
+    Parsed(Instant),
+    /// The connection should close quietly (peer closed, idle timeout, shutdown, I/O error).
+    Close,
+}
+
+/// Drives one connection until it closes.
+pub async fn serve<S, H>(
+    mut conn: Conn<S>,
+    service: &H,
+    cfg: &H1Config,
+    shutdown: &CancellationToken,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    H: HttpService,
+{
+    let info = ConnInfo {
+        peer: conn.peer_addr(),
+        local: conn.local_addr(),
+    };
+    let mut ex = service.new_exchange(info);
+    loop {
+        let deadline = match read_head(&mut conn, &mut ex, cfg, shutdown).await {
+            Ok(HeadEnd::Parsed(d)) => d,
+            Ok(HeadEnd::Close) => return conn.close(write_deadline(cfg), None).await,
+            Err(e) => return reject(conn, e, cfg).await,
+        };
+        if let Err(e) = read_body(&mut conn, &mut ex, service, cfg, deadline).await {
+            return reject(conn, e, cfg).await;
+        }
+        let req = ex.request_mut();
+        let version = req.version();
+        let head_only = req.method() == Method::HEAD;
+        let message_len = req.raw_head().len() + req.body().len();
+        let wants_keep_alive = req.keep_alive();
+        conn.reader().observe(message_len);
+
+        service.call(&mut ex).await;
+
+        let resp = ex.response_mut();
+        let close_header = resp
+            .header(&header::CONNECTION)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let mut keep_alive = cfg.keep_alive
+            && wants_keep_alive
+            && !resp.connection_close()
+            && !close_header
+            && !shutdown.is_cancelled();
+        let framing = encode::framing_for(resp, version);
+        if framing == Framing::CloseDelimited {
+            keep_alive = false;
+        }
+        encode::encode_head(conn.writer(), resp, cfg, framing, keep_alive, version);
+        let written = if head_only {
+            true
+        } else if matches!(resp.body(), Body::Stream(_)) {
+            match resp.take_body() {
+                Body::Stream(stream) => write_stream(&mut conn, stream, framing, cfg).await,
+                _ => true,
+            }
+        } else {
+            encode::encode_body(conn.writer(), resp);
+            true
+        };
+        ex.reset();
+        if !written {
+            return;
+        }
+        if !keep_alive {
+            let linger = (!conn.reader().is_empty()).then_some(cfg.linger);
+            return conn.close(write_deadline(cfg), linger).await;
+        }
+        if conn.writer().len() >= cfg.pipeline_flush_bytes
+            && conn.flush(write_deadline(cfg)).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn write_deadline(cfg: &H1Config) -> Option<Instant> {
+    Some(Instant::now() + cfg.write_timeout)
+}
+
+/// Reads until a complete head is parsed into the exchange's request. Flushes pending responses
+/// before waiting for input.
+async fn read_head<S, X>(
+    conn: &mut Conn<S>,
+    ex: &mut X,
+    cfg: &H1Config,
+    shutdown: &CancellationToken,
+) -> Result<HeadEnd, ProtocolError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    X: Exchange,
+{
+    let mut request_deadline: Option<Instant> = None;
+    loop {
+        if !conn.reader().is_empty() {
+            let reader = conn.reader();
+            reader.make_contiguous(cfg.max_header_bytes + 1);
+            let req = ex.request_mut();
+            if let Some(n) = parse_head(reader.front(), cfg, req)? {
+                req.head = reader.split_to(n);
+                let deadline =
+                    request_deadline.unwrap_or_else(|| Instant::now() + cfg.read_timeout);
+                return Ok(HeadEnd::Parsed(deadline));
+            }
+            request_deadline.get_or_insert_with(|| Instant::now() + cfg.read_timeout);
+        }
+        // Out of complete requests: send what the previous ones produced before waiting.
+        if conn.flush(write_deadline(cfg)).await.is_err() {
+            return Ok(HeadEnd::Close);
+        }
+        let idle = request_deadline.is_none();
+        let deadline = request_deadline.unwrap_or_else(|| Instant::now() + cfg.idle_timeout);
+        let read = tokio::select! {
+            biased;
+            r = conn.fill(0, Some(deadline)) => r,
+            _ = shutdown.cancelled(), if idle => return Ok(HeadEnd::Close),
+        };
+        match read {
+            Ok(0) if idle => return Ok(HeadEnd::Close),
+            Ok(0) => {
+                tracing::debug!(peer = %conn.peer_addr(), "peer closed mid-head");
+                return Ok(HeadEnd::Close);
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut && !idle => {
+                return Err(error::TIMEOUT)
+            }
+            Err(_) => return Ok(HeadEnd::Close),
+        }
+    }
+}
+
+/// Reads the body announced by the parsed head (answering `Expect: 100-continue` first).
+async fn read_body<S, H>(
+    conn: &mut Conn<S>,
+    ex: &mut H::Exchange,
+    service: &H,
+    cfg: &H1Config,
+    deadline: Instant,
+) -> Result<(), ProtocolError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    H: HttpService,
+{
+    let framing = ex.request_mut().framing;
+    let length = framing.content_length.unwrap_or(0);
+    if length > cfg.max_body_bytes as u64 {
+        return Err(error::BODY_TOO_LARGE);
+    }
+    let has_body = framing.chunked || length > 0;
+    if framing.expect_continue && has_body && conn.reader().is_empty() {
+        if !service.accept_continue(ex) {
+            return Err(error::CONTINUE_REFUSED);
+        }
+        conn.writer().write(b"HTTP/1.1 100 Continue\r\n\r\n");
+        conn.flush(write_deadline(cfg))
+            .await
+            .map_err(|_| error::INCOMPLETE_BODY)?;
+    }
+    if framing.chunked {
+        let mut decoder = ChunkedDecoder::new(cfg.max_body_bytes);
+        let mut out = BytesMut::new();
+        loop {
+            let (reader, req) = (conn.reader(), ex.request_mut());
+            match decoder.decode(reader, &mut out, req, cfg)? {
+                Progress::Done => break,
+                Progress::NeedMore(hint) => fill(conn, hint, deadline).await?,
+            }
+        }
+        ex.request_mut().body = out.freeze();
+    } else if length > 0 {
+        let need = length as usize;
+        while conn.reader().len() < need {
+            let missing = need - conn.reader().len();
+            fill(conn, missing, deadline).await?;
+        }
+        ex.request_mut().body = conn.reader().split_to(need);
+    }
+    Ok(())
+}
+
+async fn fill<S>(conn: &mut Conn<S>, hint: usize, deadline: Instant) -> Result<(), ProtocolError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    match conn.fill(hint, Some(deadline)).await {
+        Ok(0) => Err(error::INCOMPLETE_BODY),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(error::TIMEOUT),
+        Err(_) => Err(error::INCOMPLETE_BODY),
+    }
+}
+
+/// Streams a body, flushing each chunk. Returns false if the connection must be dropped.
+async fn write_stream<S>(
+    conn: &mut Conn<S>,
+    mut stream: crate::protocol::response::BodyStream,
+    framing: Framing,
+    cfg: &H1Config,
+) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    if conn.flush(write_deadline(cfg)).await.is_err() {
+        return false;
+    }
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(chunk) if framing == Framing::Chunked => encode::encode_chunk(conn.writer(), chunk),
+            Ok(chunk) => conn.writer().write_bytes(chunk),
+            Err(e) => {
+                // The head is gone already; the only honest signal left is an incomplete body.
+                tracing::warn!(peer = %conn.peer_addr(), error = %e, "response stream failed; closing");
+                return false;
+            }
+        }
+        if conn.flush(write_deadline(cfg)).await.is_err() {
+            return false;
+        }
+    }
+    if framing == Framing::Chunked {
+        encode::encode_last_chunk(conn.writer());
+    }
+    true
+}
+
+/// Answers a protocol error and closes the connection.
+async fn reject<S>(mut conn: Conn<S>, e: ProtocolError, cfg: &H1Config)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    if e.status == StatusCode::BAD_REQUEST && e.reason == error::INCOMPLETE_BODY.reason {
+        tracing::debug!(peer = %conn.peer_addr(), reason = e.reason, "request abandoned");
+        return conn.close(write_deadline(cfg), None).await;
+    }
+    tracing::warn!(peer = %conn.peer_addr(), status = e.status.as_u16(), reason = e.reason, "rejected request");
+    encode::encode_error(conn.writer(), cfg, e.status, e.reason);
+    conn.close(write_deadline(cfg), Some(cfg.linger)).await;
+}

@@ -1,0 +1,289 @@
+//! Encoding HTTP/1.1 responses into the connection's write buffer.
+//!
+//! The head is formatted directly into the buffer (status line, `Server`, cached `Date`, the
+//! handler's headers in Title-Case, then framing: `Content-Length` or `Transfer-Encoding:
+//! chunked`, and `Connection` when needed). Nothing is allocated: numbers go through `itoa`, the
+//! date is copied from the per-thread cache, and large bodies held in [`Bytes`] are queued by
+//! reference instead of being copied.
+
+use bytes::Bytes;
+use http::header::{self, HeaderName};
+use http::{StatusCode, Version};
+
+use super::config::H1Config;
+use crate::common::date;
+use crate::protocol::response::{Body, Response};
+use crate::transport::WriteBuffer;
+
+/// How the body of a response is delimited on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `Content-Length: n`.
+    Length(usize),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// No length; the body ends when the connection closes (streams to HTTP/1.0 clients).
+    CloseDelimited,
+    /// Status codes that never carry a body (1xx, 204, 304): no length header at all.
+    NoBody,
+}
+
+/// Whether a response with `status` can carry a body.
+pub fn status_has_body(status: StatusCode) -> bool {
+    !(status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED)
+}
+
+/// The framing for `resp` sent to a client speaking `version`.
+pub fn framing_for(resp: &Response, version: Version) -> Framing {
+    if !status_has_body(resp.status()) {
+        return Framing::NoBody;
+    }
+    match resp.body_len() {
+        Some(n) => Framing::Length(n),
+        None if version == Version::HTTP_10 => Framing::CloseDelimited,
+        None => Framing::Chunked,
+    }
+}
+
+fn write_status_line(out: &mut Vec<u8>, status: StatusCode) {
+    if status == StatusCode::OK {
+        out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        return;
+    }
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.canonical_reason().unwrap_or("Unknown").as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes a lowercase header name in Title-Case (`content-type` → `Content-Type`).
+fn write_title_case(out: &mut Vec<u8>, name: &str) {
+    let mut upper = true;
+    for &b in name.as_bytes() {
+        out.push(if upper { b.to_ascii_uppercase() } else { b });
+        upper = b == b'-';
+    }
+}
+
+/// Framing headers the encoder owns; a handler's values for them are not sent.
+fn is_framing_header(name: &HeaderName) -> bool {
+    name == header::CONTENT_LENGTH
+        || name == header::TRANSFER_ENCODING
+        || name == header::CONNECTION
+}
+
+/// Writes the response head.
+pub fn encode_head(
+    w: &mut WriteBuffer,
+    resp: &Response,
+    cfg: &H1Config,
+    framing: Framing,
+    keep_alive: bool,
+    version: Version,
+) {
+    let out = w.vec_mut();
+    write_status_line(out, resp.status());
+    let mut has_server = false;
+    let mut has_date = false;
+    let mut has_content_type = false;
+    for (name, value) in resp.headers() {
+        if is_framing_header(name) {
+            continue;
+        }
+        has_server |= name == header::SERVER;
+        has_date |= name == header::DATE;
+        has_content_type |= name == header::CONTENT_TYPE;
+        write_title_case(out, name.as_str());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let (Some(server), false) = (cfg.server_header, has_server) {
+        out.extend_from_slice(b"Server: ");
+        out.extend_from_slice(server.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if cfg.date_header && !has_date {
+        out.extend_from_slice(b"Date: ");
+        date::with_date(|d| out.extend_from_slice(d));
+        out.extend_from_slice(b"\r\n");
+    }
+    let has_body = !matches!(framing, Framing::NoBody | Framing::Length(0));
+    if has_body && !has_content_type && cfg.default_content_type {
+        out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
+    }
+    match framing {
+        Framing::Length(n) => {
+            out.extend_from_slice(b"Content-Length: ");
+            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+        Framing::CloseDelimited | Framing::NoBody => {}
+    }
+    if !keep_alive {
+        out.extend_from_slice(b"Connection: close\r\n");
+    } else if version == Version::HTTP_10 {
+        out.extend_from_slice(b"Connection: keep-alive\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes a complete (non-stream) body.
+pub fn encode_body(w: &mut WriteBuffer, resp: &Response) {
+    match resp.body() {
+        Body::Bytes(b) => w.write_bytes(b.clone()),
+        Body::Stream(_) | Body::Empty => {}
+        _ => w.write(resp.body_bytes()),
+    }
+}
+
+/// Writes one chunk of a chunked body (empty chunks are skipped: they would end the body).
+pub fn encode_chunk(w: &mut WriteBuffer, data: Bytes) {
+    if data.is_empty() {
+        return;
+    }
+    let mut hex = [0u8; 16];
+    let digits = hex_digits(data.len(), &mut hex);
+    w.write(digits);
+    w.write(b"\r\n");
+    w.write_bytes(data);
+    w.write(b"\r\n");
+}
+
+/// Writes the last chunk (no trailers).
+pub fn encode_last_chunk(w: &mut WriteBuffer) {
+    w.write(b"0\r\n\r\n");
+}
+
+fn hex_digits(mut n: usize, buf: &mut [u8; 16]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b"0123456789abcdef"[n & 0xf];
+        n >>= 4;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// A complete plain-text response for a rejected request, always closing the connection.
+pub fn encode_error(w: &mut WriteBuffer, cfg: &H1Config, status: StatusCode, reason: &str) {
+    let mut resp = Response::default();
+    resp.set_status(status);
+    resp.set_body(Body::Vec(reason.as_bytes().to_vec()));
+    resp.set_header(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    encode_head(
+        w,
+        &resp,
+        cfg,
+        framing_for(&resp, Version::HTTP_11),
+        false,
+        Version::HTTP_11,
+    );
+    encode_body(w, &resp);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn head_text(resp: &Response, cfg: &H1Config, keep_alive: bool, version: Version) -> String {
+        let mut w = WriteBuffer::new();
+        encode_head(
+            &mut w,
+            resp,
+            cfg,
+            framing_for(resp, version),
+            keep_alive,
+            version,
+        );
+        encode_body(&mut w, resp);
+        String::from_utf8(w.vec_mut().clone()).unwrap()
+    }
+
+    #[test]
+    fn plain_200_with_defaults() {
+        let cfg = H1Config {
+            date_header: false,
+            ..H1Config::default()
+        };
+        let mut r = Response::default();
+        r.set_body("Hello, World!");
+        assert_eq!(
+            head_text(&r, &cfg, true, Version::HTTP_11),
+            "HTTP/1.1 200 OK\r\nServer: khz\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Content-Length: 13\r\n\r\nHello, World!"
+        );
+    }
+
+    #[test]
+    fn user_headers_title_cased_and_framing_owned_by_encoder() {
+        let cfg = H1Config {
+            date_header: false,
+            server_header: None,
+            ..H1Config::default()
+        };
+        let mut r = Response::default();
+        r.set_status(StatusCode::CREATED);
+        r.set_header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r.set_header(
+            HeaderName::from_static("x-request-id"),
+            HeaderValue::from_static("abc"),
+        );
+        r.set_header(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
+        r.set_body("{}");
+        assert_eq!(
+            head_text(&r, &cfg, false, Version::HTTP_11),
+            "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Request-Id: abc\r\n\
+             Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+        );
+    }
+
+    #[test]
+    fn no_content_has_no_length_and_http10_keepalive_is_announced() {
+        let cfg = H1Config {
+            date_header: false,
+            server_header: None,
+            ..H1Config::default()
+        };
+        let mut r = Response::default();
+        r.set_status(StatusCode::NO_CONTENT);
+        assert_eq!(
+            head_text(&r, &cfg, true, Version::HTTP_10),
+            "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn date_comes_from_cache() {
+        let r = Response::default();
+        let text = head_text(&r, &H1Config::default(), true, Version::HTTP_11);
+        let line = text.lines().find(|l| l.starts_with("Date: ")).unwrap();
+        assert_eq!(line.len(), 6 + date::DATE_LEN);
+    }
+
+    #[test]
+    fn chunks_are_hex_framed() {
+        let mut w = WriteBuffer::new();
+        encode_chunk(&mut w, Bytes::from_static(&[b'a'; 26]));
+        encode_chunk(&mut w, Bytes::new());
+        encode_last_chunk(&mut w);
+        let mut expected = b"1a\r\n".to_vec();
+        expected.extend_from_slice(&[b'a'; 26]);
+        expected.extend_from_slice(b"\r\n0\r\n\r\n");
+        assert_eq!(w.vec_mut().as_slice(), expected.as_slice());
+    }
+}

@@ -1,0 +1,22 @@
+//! HTTP/1.1 (and 1.0): zero-copy head parsing out of the linked buffer, chunked bodies with
+//! trailers, `Expect: 100-continue`, keep-alive and pipelining, and response encoding with a
+//! cached `Date`. [`Http1`] plugs into a transport engine as its connection handler and serves
+//! each request through an [`HttpService`](crate::protocol::HttpService).
+//!
+//! - [`config`]: limits and switches ([`H1Config`]).
+//! - [`parse`]: the request head parser and its safety rules.
+//! - [`body`]: the chunked body decoder.
+//! - [`encode`]: response encoding.
+//! - [`conn`]: the connection loop.
+//! - [`error`]: protocol errors and their status codes.
+
+pub mod body;
+pub mod config;
+pub mod conn;
+pub mod encode;
+pub mod error;
+pub mod parse;
+
+pub use config::H1Config;
+pub use conn::{serve, Http1};
+pub use error::ProtocolError;

@@ -1,0 +1,326 @@
+//! Parsing an HTTP/1.1 request head with `httparse`, straight out of the front of the linked
+//! buffer, into a [`Request`] made of byte ranges (no header bytes are copied).
+//!
+//! Beyond syntax (httparse), this enforces what keeps the server safe: size limits (414, 431),
+//! exactly one `Host` on HTTP/1.1, unambiguous body framing (no `Content-Length` together with
+//! `Transfer-Encoding`, no conflicting lengths, chunked as the final coding — the request
+//! smuggling rules of RFC 9112 §6), and it records keep-alive and `Expect` for the driver.
+
+use std::mem::MaybeUninit;
+
+use http::{Method, Version};
+
+use super::config::H1Config;
+use super::error::{self, ProtocolError};
+use crate::protocol::request::{Framing, HeaderSpan, Request, Span};
+
+/// Upper bound of [`H1Config::max_headers`]: the size of the on-stack header array.
+pub const MAX_HEADERS: usize = 256;
+
+type RawHeaders<'b> = [MaybeUninit<httparse::Header<'b>>; MAX_HEADERS];
+
+fn header_array<'b>() -> RawHeaders<'b> {
+    [const { MaybeUninit::uninit() }; MAX_HEADERS]
+}
+
+/// Tries to parse a request head at the start of `buf`.
+///
+/// Returns `Ok(Some(n))` when the head is complete and `n` bytes long (the request's spans are
+/// then relative to `buf[0]`), `Ok(None)` when more bytes are needed, or the error to answer.
+pub fn parse_head(
+    buf: &[u8],
+    cfg: &H1Config,
+    req: &mut Request,
+) -> Result<Option<usize>, ProtocolError> {
+    let mut raw = header_array();
+    let max = cfg.max_headers.clamp(1, MAX_HEADERS);
+    let mut parsed = httparse::Request::new(&mut []);
+    let status = match parsed.parse_with_uninit_headers(buf, &mut raw[..max]) {
+        Ok(s) => s,
+        Err(e) => return Err(map_error(e, buf)),
+    };
+    let n = match status {
+        httparse::Status::Complete(n) => n,
+        httparse::Status::Partial => return partial_limits(buf, cfg).map(|()| None),
+    };
+    if n > cfg.max_header_bytes {
+        return Err(error::HEADERS_TOO_LARGE);
+    }
+    let (Some(method), Some(target), Some(version)) = (parsed.method, parsed.path, parsed.version)
+    else {
+        return Err(ProtocolError::bad_request("incomplete request line"));
+    };
+    if target.len() > cfg.max_uri_len {
+        return Err(error::URI_TOO_LONG);
+    }
+    req.method = Method::from_bytes(method.as_bytes())
+        .map_err(|_| ProtocolError::bad_request("invalid method"))?;
+    req.version = if version == 0 {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
+    let target_span = Span::within(buf, target.as_bytes());
+    set_target(req, target, target_span)?;
+    req.headers.clear();
+    for h in parsed.headers.iter() {
+        req.headers.push(HeaderSpan {
+            name: Span::within(buf, h.name.as_bytes()),
+            value: Span::within(buf, h.value),
+        });
+    }
+    req.framing = analyze_headers(parsed.headers, req.version)?;
+    Ok(Some(n))
+}
+
+/// Parses a trailer section (after the last chunk) at the start of `buf` into `spans`.
+/// `Ok(Some(n))` when complete.
+pub(crate) fn parse_trailers(
+    buf: &[u8],
+    cfg: &H1Config,
+    spans: &mut Vec<HeaderSpan>,
+) -> Result<Option<usize>, ProtocolError> {
+    let mut raw = [httparse::EMPTY_HEADER; 32];
+    let max = cfg.max_headers.clamp(1, raw.len());
+    match httparse::parse_headers(buf, &mut raw[..max]) {
+        Ok(httparse::Status::Complete((n, headers))) => {
+            if n > cfg.max_header_bytes {
+                return Err(error::HEADERS_TOO_LARGE);
+            }
+            spans.clear();
+            for h in headers {
+                spans.push(HeaderSpan {
+                    name: Span::within(buf, h.name.as_bytes()),
+                    value: Span::within(buf, h.value),
+                });
+            }
+            Ok(Some(n))
+        }
+        Ok(httparse::Status::Partial) if buf.len() > cfg.max_header_bytes => {
+            Err(error::HEADERS_TOO_LARGE)
+        }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(error::TOO_MANY_HEADERS),
+        Err(_) => Err(ProtocolError::bad_request("invalid trailer section")),
+    }
+}
+
+/// Limits that apply while the head is still incomplete.
+fn partial_limits(buf: &[u8], cfg: &H1Config) -> Result<(), ProtocolError> {
+    let line_done = memchr_newline(buf);
+    if !line_done && buf.len() > cfg.max_uri_len + 64 {
+        // Method, spaces and version take at most a few dozen bytes beyond the target.
+        return Err(error::URI_TOO_LONG);
+    }
+    if buf.len() > cfg.max_header_bytes {
+        return Err(error::HEADERS_TOO_LARGE);
+    }
+    Ok(())
+}
+
+fn memchr_newline(buf: &[u8]) -> bool {
+    buf.contains(&b'\n')
+}
+
+fn map_error(e: httparse::Error, buf: &[u8]) -> ProtocolError {
+    match e {
+        httparse::Error::TooManyHeaders => error::TOO_MANY_HEADERS,
+        httparse::Error::Version if looks_like_http_version(buf) => error::VERSION,
+        httparse::Error::Version => ProtocolError::bad_request("malformed HTTP version"),
+        httparse::Error::HeaderName => ProtocolError::bad_request("invalid header name"),
+        httparse::Error::HeaderValue => ProtocolError::bad_request("invalid header value"),
+        httparse::Error::NewLine => ProtocolError::bad_request("invalid line ending"),
+        httparse::Error::Token => ProtocolError::bad_request("malformed request line"),
+        _ => ProtocolError::bad_request("malformed request"),
+    }
+}
+
+/// Whether the request line ends in a well-formed but unsupported `HTTP/x.y`.
+fn looks_like_http_version(buf: &[u8]) -> bool {
+    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    let line = buf[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&buf[..line_end]);
+    let Some(sp) = line.iter().rposition(|&b| b == b' ') else {
+        return false;
+    };
+    matches!(&line[sp + 1..], [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+        if major.is_ascii_digit() && minor.is_ascii_digit())
+}
+
+/// Splits the request target into path and query, accepting origin-form (`/p?q`),
+/// absolute-form (`http://host/p?q`) and asterisk-form (`*`, OPTIONS only).
+fn set_target(req: &mut Request, target: &str, span: Span) -> Result<(), ProtocolError> {
+    if std::str::from_utf8(target.as_bytes()).is_err() || target.contains('#') {
+        return Err(ProtocolError::bad_request("invalid request target"));
+    }
+    let base = span.start as usize;
+    let path_start = if target.starts_with('/') {
+        0
+    } else if target == "*" && req.method == Method::OPTIONS {
+        0
+    } else if let Some(after_scheme) = strip_scheme(target) {
+        let scheme_len = target.len() - after_scheme.len();
+        match after_scheme.find(['/', '?']) {
+            Some(i) if after_scheme.as_bytes()[i] == b'/' => scheme_len + i,
+            _ => return Err(ProtocolError::bad_request("absolute target without path")),
+        }
+    } else {
+        return Err(ProtocolError::bad_request(
+            "request target must start with '/'",
+        ));
+    };
+    let rest = &target[path_start..];
+    let (path_len, query) = match rest.find('?') {
+        Some(q) => (
+            q,
+            Some(Span::new(base + path_start + q + 1, base + target.len())),
+        ),
+        None => (rest.len(), None),
+    };
+    req.target = span;
+    req.path = Span::new(base + path_start, base + path_start + path_len);
+    req.query = query;
+    Ok(())
+}
+
+fn strip_scheme(target: &str) -> Option<&str> {
+    let lower_starts = |p: &str| {
+        target.len() >= p.len() && target.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+    };
+    if lower_starts("http://") {
+        Some(&target[7..])
+    } else if lower_starts("https://") {
+        Some(&target[8..])
+    } else {
+        None
+    }
+}
+
+fn trim(v: &[u8]) -> &[u8] {
+    v.trim_ascii()
+}
+
+/// Parses a `Content-Length` value: digits only, or a list of identical values.
+fn parse_content_length(v: &[u8]) -> Result<u64, ProtocolError> {
+    let invalid = ProtocolError::bad_request("invalid Content-Length");
+    let mut result: Option<u64> = None;
+    for part in v.split(|&b| b == b',') {
+        let part = trim(part);
+        if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
+            return Err(invalid);
+        }
+        let n = part
+            .iter()
+            .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+        match result {
+            Some(prev) if prev != n => {
+                return Err(ProtocolError::bad_request("conflicting Content-Length"))
+            }
+            _ => result = Some(n),
+        }
+    }
+    result.ok_or(invalid)
+}
+
+fn analyze_headers(
+    headers: &[httparse::Header<'_>],
+    version: Version,
+) -> Result<Framing, ProtocolError> {
+    let mut content_length: Option<u64> = None;
+    let mut te_seen = false;
+    let mut chunked_last = false;
+    let mut other_coding = false;
+    let mut hosts = 0;
+    let mut close = false;
+    let mut keep_alive_token = false;
+    let mut expect_continue = false;
+    for h in headers {
+        let name = h.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let n = parse_content_length(h.value)?;
+            if content_length.is_some_and(|prev| prev != n) {
+                return Err(ProtocolError::bad_request("conflicting Content-Length"));
+            }
+            content_length = Some(n);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            te_seen = true;
+            for coding in h.value.split(|&b| b == b',').map(trim) {
+                if coding.is_empty() {
+                    continue;
+                }
+                if chunked_last {
+                    // Something after `chunked`: chunked is not the final coding.
+                    chunked_last = false;
+                    other_coding = true;
+                    break;
+                }
+                if coding.eq_ignore_ascii_case(b"chunked") {
+                    chunked_last = true;
+                } else {
+                    other_coding = true;
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"host") {
+            hosts += 1;
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in h.value.split(|&b| b == b',').map(trim) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    keep_alive_token = true;
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            if trim(h.value).eq_ignore_ascii_case(b"100-continue") {
+                expect_continue = version == Version::HTTP_11;
+            } else {
+                return Err(error::EXPECTATION);
+            }
+        }
+    }
+    if te_seen {
+        if content_length.is_some() {
+            return Err(ProtocolError::bad_request(
+                "both Content-Length and Transfer-Encoding",
+            ));
+        }
+        if version == Version::HTTP_10 {
+            return Err(ProtocolError::bad_request(
+                "Transfer-Encoding in an HTTP/1.0 request",
+            ));
+        }
+        if !chunked_last {
+            return Err(ProtocolError::bad_request(
+                "chunked is not the final transfer coding",
+            ));
+        }
+        if other_coding {
+            return Err(ProtocolError::new(
+                http::StatusCode::NOT_IMPLEMENTED,
+                "unsupported transfer coding",
+            ));
+        }
+    }
+    if version == Version::HTTP_11 && hosts == 0 {
+        return Err(ProtocolError::bad_request("missing Host header"));
+    }
+    if hosts > 1 {
+        return Err(ProtocolError::bad_request("multiple Host headers"));
+    }
+    let keep_alive = if version == Version::HTTP_11 {
+        !close
+    } else {
+        keep_alive_token && !close
+    };
+    Ok(Framing {
+        content_length,
+        chunked: te_seen,
+        keep_alive,
+        expect_continue,
+    })
+}
+
+#[cfg(test)]
+#[path = "parse_tests.rs"]
+mod tests;

@@ -1,0 +1,13 @@
+//! The protocol layer: turns bytes from a transport connection into [`Request`]s and
+//! [`Response`]s back into bytes. It knows nothing of routes or handlers: everything above it is
+//! reached through one hook, [`HttpService`]. HTTP/1.1 lives in [`http1`]; HTTP/2, HTTP/3,
+//! WebSocket and SSE join here in later work.
+
+pub mod http1;
+pub mod request;
+pub mod response;
+pub mod service;
+
+pub use request::{HeaderView, Request};
+pub use response::{Body, BodyStream, BoxError, Response};
+pub use service::{ConnInfo, Exchange, HttpService};

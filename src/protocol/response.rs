@@ -1,0 +1,253 @@
+//! The protocol-level response that handlers fill in and the encoders write out.
+//!
+//! A [`Response`] is a status, an ordered list of headers and a [`Body`]. It lives as long as
+//! the connection and is cleared between requests, keeping its header list and its *scratch*
+//! buffer — a reusable byte vector that renderers (e.g. JSON) write bodies into — so producing a
+//! typical response allocates nothing. Framing headers (`Content-Length`, `Transfer-Encoding`,
+//! `Connection`) belong to the encoder; `Date` and `Server` are added by it unless set here.
+
+use std::fmt;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http::header::{HeaderName, HeaderValue};
+use http::StatusCode;
+
+/// An error from a body stream.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A streamed body: chunks sent as they come (chunked encoding on HTTP/1.1).
+pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send + 'static>>;
+
+/// A response body.
+#[derive(Default)]
+pub enum Body {
+    /// No body.
+    #[default]
+    Empty,
+    /// A static byte string (no allocation, no copy until encoding).
+    Static(&'static [u8]),
+    /// Shared bytes.
+    Bytes(Bytes),
+    /// An owned vector (e.g. a `String` handed over by a handler).
+    Vec(Vec<u8>),
+    /// The response's reusable scratch buffer holds the body.
+    Scratch,
+    /// A stream of chunks of unknown total length.
+    Stream(BodyStream),
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Empty"),
+            Body::Static(b) => write!(f, "Static({} bytes)", b.len()),
+            Body::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            Body::Vec(b) => write!(f, "Vec({} bytes)", b.len()),
+            Body::Scratch => f.write_str("Scratch"),
+            Body::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Body::Static(s.as_bytes())
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(s: &'static [u8]) -> Self {
+        Body::Static(s)
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::Vec(s.into_bytes())
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Body::Vec(v)
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body::Bytes(b)
+    }
+}
+
+/// An HTTP response under construction.
+pub struct Response {
+    status: StatusCode,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Body,
+    scratch: Vec<u8>,
+    close: bool,
+}
+
+impl Default for Response {
+    fn default() -> Self {
+        Response {
+            status: StatusCode::OK,
+            headers: Vec::new(),
+            body: Body::Empty,
+            scratch: Vec::new(),
+            close: false,
+        }
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+impl Response {
+    /// The status code (200 unless set).
+    #[inline]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Sets the status code.
+    #[inline]
+    pub fn set_status(&mut self, status: StatusCode) {
+        self.status = status;
+    }
+
+    /// Sets header `name`, replacing earlier values.
+    pub fn set_header(&mut self, name: HeaderName, value: HeaderValue) {
+        if let Some(i) = self.headers.iter().position(|(n, _)| *n == name) {
+            self.headers[i].1 = value;
+            let mut j = i + 1;
+            while j < self.headers.len() {
+                if self.headers[j].0 == name {
+                    self.headers.remove(j);
+                } else {
+                    j += 1;
+                }
+            }
+        } else {
+            self.headers.push((name, value));
+        }
+    }
+
+    /// Adds a value for `name`, keeping earlier ones (e.g. several `Set-Cookie`).
+    pub fn append_header(&mut self, name: HeaderName, value: HeaderValue) {
+        self.headers.push((name, value));
+    }
+
+    /// The first value of `name`.
+    pub fn header(&self, name: &HeaderName) -> Option<&HeaderValue> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Removes every value of `name`.
+    pub fn remove_header(&mut self, name: &HeaderName) {
+        self.headers.retain(|(n, _)| n != name);
+    }
+
+    /// All headers in insertion order.
+    pub fn headers(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
+        self.headers.iter().map(|(n, v)| (n, v))
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// Replaces the body.
+    pub fn set_body(&mut self, body: impl Into<Body>) {
+        self.body = body.into();
+    }
+
+    /// Takes the body out, leaving [`Body::Empty`] (streams are consumed this way).
+    pub fn take_body(&mut self) -> Body {
+        std::mem::take(&mut self.body)
+    }
+
+    /// Clears the scratch buffer, makes it the body, and returns it for writing.
+    pub fn scratch_body(&mut self) -> &mut Vec<u8> {
+        self.scratch.clear();
+        self.body = Body::Scratch;
+        &mut self.scratch
+    }
+
+    /// The body bytes if the body is not a stream (empty for streams).
+    pub fn body_bytes(&self) -> &[u8] {
+        match &self.body {
+            Body::Empty | Body::Stream(_) => &[],
+            Body::Static(b) => b,
+            Body::Bytes(b) => b,
+            Body::Vec(v) => v,
+            Body::Scratch => &self.scratch,
+        }
+    }
+
+    /// The body length, or `None` for a stream.
+    pub fn body_len(&self) -> Option<usize> {
+        match &self.body {
+            Body::Stream(_) => None,
+            _ => Some(self.body_bytes().len()),
+        }
+    }
+
+    /// Asks the protocol to close the connection after this response.
+    pub fn set_connection_close(&mut self, close: bool) {
+        self.close = close;
+    }
+
+    /// Whether the connection will be closed after this response.
+    pub fn connection_close(&self) -> bool {
+        self.close
+    }
+
+    /// Clears status, headers and body (keeping allocations) for the next request.
+    pub fn clear(&mut self) {
+        self.status = StatusCode::OK;
+        self.headers.clear();
+        self.body = Body::Empty;
+        self.scratch.clear();
+        self.close = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::header;
+
+    #[test]
+    fn set_header_replaces_all_values_append_keeps_them() {
+        let mut r = Response::default();
+        r.append_header(header::SET_COOKIE, HeaderValue::from_static("a=1"));
+        r.append_header(header::SET_COOKIE, HeaderValue::from_static("b=2"));
+        assert_eq!(r.headers().count(), 2);
+        r.set_header(header::SET_COOKIE, HeaderValue::from_static("c=3"));
+        let all: Vec<_> = r.headers().map(|(_, v)| v.clone()).collect();
+        assert_eq!(all, vec![HeaderValue::from_static("c=3")]);
+    }
+
+    #[test]
+    fn scratch_body_is_reused() {
+        let mut r = Response::default();
+        r.scratch_body().extend_from_slice(b"{\"a\":1}");
+        assert_eq!(r.body_bytes(), b"{\"a\":1}");
+        let cap = r.scratch.capacity();
+        r.clear();
+        assert!(r.body_bytes().is_empty());
+        r.scratch_body().extend_from_slice(b"x");
+        assert_eq!(r.scratch.capacity(), cap);
+    }
+}

@@ -1,0 +1,51 @@
+//! The one hook between the protocol layer and whatever sits above it.
+//!
+//! A protocol driver (HTTP/1.1 today) owns the connection loop. For each connection it asks the
+//! [`HttpService`] for an [`Exchange`] — per-connection state that holds the [`Request`] being
+//! served and the [`Response`] being built, reused for every request on that connection — then
+//! for each request fills the request, awaits [`HttpService::call`], and encodes the response.
+//! The app layer implements this trait; the protocol layer never learns about routes or
+//! handlers.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use super::request::Request;
+use super::response::Response;
+
+/// Facts about the connection a request arrived on.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnInfo {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The local address the connection was accepted on.
+    pub local: SocketAddr,
+}
+
+/// Per-connection request/response state, reused across requests.
+pub trait Exchange: Send + 'static {
+    /// The request being served.
+    fn request_mut(&mut self) -> &mut Request;
+    /// The response being built.
+    fn response_mut(&mut self) -> &mut Response;
+    /// Clears per-request state, keeping allocations.
+    fn reset(&mut self);
+}
+
+/// What the protocol layer calls to serve requests.
+pub trait HttpService: Send + Sync + 'static {
+    /// The per-connection state.
+    type Exchange: Exchange;
+
+    /// Creates the state for a new connection.
+    fn new_exchange(&self, info: ConnInfo) -> Self::Exchange;
+
+    /// Serves the request in `ex`, leaving the answer in its response.
+    fn call<'a>(&'a self, ex: &'a mut Self::Exchange) -> impl Future<Output = ()> + Send + 'a;
+
+    /// Decides whether to accept a request that sent `Expect: 100-continue` (head parsed, body
+    /// not yet read). `false` answers 417 Expectation Failed. Accepts by default.
+    fn accept_continue(&self, _ex: &mut Self::Exchange) -> bool {
+        true
+    }
+}

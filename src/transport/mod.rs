@@ -1,0 +1,23 @@
+//! The transport layer: listeners, connections and their buffers, and the engines that accept
+//! and drive connections. It moves bytes and knows nothing of HTTP — the protocol layer above
+//! implements [`ConnHandler`] and is handed each [`Conn`].
+//!
+//! - [`buffer`]: the adaptive linked read buffer ([`LinkBuffer`]).
+//! - [`writer`]: the batching, vectored write buffer ([`WriteBuffer`]).
+//! - [`conn`]: a connection = stream + both buffers + deadline-bounded I/O.
+//! - [`listener`]: binding with the right socket options, or adopting a bound listener.
+//! - [`engine`]: the [`Transport`] abstraction and the tokio-based [`StdTransport`].
+
+pub mod buffer;
+pub mod conn;
+pub mod engine;
+pub mod listener;
+pub mod writer;
+
+pub use buffer::LinkBuffer;
+pub use conn::Conn;
+pub use engine::{ConnHandler, StdTransport, Transport};
+pub use listener::{bind, from_std, ListenOptions};
+pub use tokio_util::sync::CancellationToken;
+pub use tokio_util::task::TaskTracker;
+pub use writer::WriteBuffer;
