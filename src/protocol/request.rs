@@ -235,12 +235,10 @@ impl<'a> HeaderView<'a> {
         'a: 'n,
     {
         let buf = self.buf;
-        self.spans.iter().filter_map(move |h| {
-            h.name
-                .of(buf)
-                .eq_ignore_ascii_case(name.as_bytes())
-                .then(|| h.value.of(buf))
-        })
+        self.spans
+            .iter()
+            .filter(move |h| h.name.of(buf).eq_ignore_ascii_case(name.as_bytes()))
+            .map(move |h| h.value.of(buf))
     }
 
     /// Whether `name` is present.

@@ -155,9 +155,8 @@ fn set_target(req: &mut Request, target: &str, span: Span) -> Result<(), Protoco
         return Err(ProtocolError::bad_request("invalid request target"));
     }
     let base = span.start as usize;
-    let path_start = if target.starts_with('/') {
-        0
-    } else if target == "*" && req.method == Method::OPTIONS {
+    let path_start = if target.starts_with('/') || (target == "*" && req.method == Method::OPTIONS)
+    {
         0
     } else if let Some(after_scheme) = strip_scheme(target) {
         let scheme_len = target.len() - after_scheme.len();

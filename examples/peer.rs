@@ -1,0 +1,91 @@
+//! khz as a peer in the shared benchmark harness (`../shared/bench/`): the same four endpoints
+//! and the same 78-route table (`benches/routes.txt`) as the axum, actix-web, hyper and
+//! may-minihttp peers. Listens on `$PORT` (default 8080) with `$WORKERS` runtime threads
+//! (default 1, like the peers).
+//!
+//! ```text
+//! cargo build --release --example peer
+//! EXTRA_PEERS="khz|0|0||$PWD/target/release/examples/peer" ../shared/bench/compare.sh limit hyper actix khz
+//! ```
+
+use khz::prelude::*;
+use serde::Serialize;
+
+const ROUTES: &str = include_str!("../benches/routes.txt");
+
+#[derive(Serialize)]
+struct Message {
+    message: &'static str,
+}
+
+#[derive(Serialize)]
+struct UserPost {
+    user_id: u64,
+    post_id: u64,
+}
+
+async fn plaintext(ctx: &mut RequestContext) {
+    ctx.string(StatusCode::OK, "Hello, World!");
+}
+
+async fn json(ctx: &mut RequestContext) {
+    ctx.json(
+        StatusCode::OK,
+        &Message {
+            message: "Hello, World!",
+        },
+    );
+}
+
+async fn echo(ctx: &mut RequestContext) {
+    let body = ctx.body().clone();
+    ctx.data(StatusCode::OK, "application/octet-stream", body);
+}
+
+async fn user_post(ctx: &mut RequestContext) {
+    let id = ctx.param("id").and_then(|v| v.parse().ok());
+    let post = ctx.param("post_id").and_then(|v| v.parse().ok());
+    match (id, post) {
+        (Some(user_id), Some(post_id)) => ctx.json(StatusCode::OK, &UserPost { user_id, post_id }),
+        _ => ctx.status(StatusCode::BAD_REQUEST),
+    }
+}
+
+async fn generic(ctx: &mut RequestContext) {
+    ctx.string(StatusCode::OK, "ok");
+}
+
+fn main() -> khz::Result<()> {
+    let port = std::env::var("PORT").unwrap_or_else(|_| "8080".to_owned());
+    let workers = std::env::var("WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1);
+    let mut server = Server::default()
+        .addr(format!("0.0.0.0:{port}"))
+        .workers(workers)
+        .print_routes(false);
+    for line in ROUTES.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(method), Some(path), Some(handler)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(khz::Error::new(
+                khz::ErrorKind::Config,
+                format!("bad route line: {line}"),
+            ));
+        };
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|e| khz::Error::from_source(khz::ErrorKind::Config, e))?;
+        match handler {
+            "plaintext" => server.handle(method, path, plaintext)?,
+            "json" => server.handle(method, path, json)?,
+            "echo" => server.handle(method, path, echo)?,
+            "user_post" => server.handle(method, path, user_post)?,
+            _ => server.handle(method, path, generic)?,
+        }
+    }
+    server.spin_blocking()
+}
