@@ -34,6 +34,8 @@ pub use common::{Error, ErrorKind, Result};
 /// The names most programs need: `use khz::prelude::*;`.
 pub mod prelude {
     pub use crate::app::{handler_fn, BoxFuture, Handler, RequestContext, RouterGroup, Server};
+    pub use crate::protocol::BoxError;
     pub use crate::{Error, ErrorKind, Result};
+    pub use bytes::Bytes;
     pub use http::{Method, StatusCode};
 }

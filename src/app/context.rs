@@ -28,9 +28,9 @@ pub struct RequestContext {
     pub(crate) resp: Response,
     pub(crate) info: ConnInfo,
     pub(crate) app: Arc<App>,
-    /// Percent-decoded path, when routing needed decoding.
-    pub(crate) decoded_path: String,
-    pub(crate) use_decoded: bool,
+    /// The path the router matched (percent-decoded unless routing on raw paths); parameters
+    /// are ranges into it. Filled once per request, allocation kept across requests.
+    pub(crate) routing_path: String,
     /// Byte ranges of the route parameters within the routing path, in pattern order.
     pub(crate) params: Vec<(u32, u32)>,
     /// Index of the matched route in the app's route table.
@@ -48,8 +48,7 @@ impl RequestContext {
             resp: Response::default(),
             info,
             app,
-            decoded_path: String::new(),
-            use_decoded: false,
+            routing_path: String::new(),
             params: Vec::new(),
             route: None,
             chain: None,
@@ -127,11 +126,7 @@ impl RequestContext {
 
     /// The path the router matched: percent-decoded unless the server routes on raw paths.
     pub fn path(&self) -> &str {
-        if self.use_decoded {
-            &self.decoded_path
-        } else {
-            self.req.path()
-        }
+        &self.routing_path
     }
 
     /// The request target exactly as received (path and query, still encoded).
@@ -266,7 +261,7 @@ impl RequestContext {
     pub(crate) fn clear(&mut self) {
         self.req.clear();
         self.resp.clear();
-        self.use_decoded = false;
+        self.routing_path.clear();
         self.params.clear();
         self.route = None;
         self.chain = None;

@@ -66,7 +66,14 @@ impl HttpService for AppService {
     }
 
     fn accept_continue(&self, ctx: &mut RequestContext) -> bool {
-        self.app.continue_hook.as_ref().is_none_or(|hook| hook(ctx))
+        let Some(hook) = self.app.continue_hook.as_ref() else {
+            return true;
+        };
+        // Let the hook see the path, the matched route and its parameters.
+        if prepare_path(ctx, self.app.opts.use_raw_path) {
+            route(&self.app, ctx);
+        }
+        hook(ctx)
     }
 }
 
@@ -82,21 +89,20 @@ pub(crate) async fn dispatch(app: &App, ctx: &mut RequestContext) {
     ctx.next().await;
 }
 
-/// Decodes `%XX` escapes of the request path into the context's path buffer when routing on
-/// decoded paths. Returns false if the result is not UTF-8.
+/// Fills the context's routing path: the request path, with `%XX` escapes decoded unless
+/// routing on raw paths. Returns false if the decoded path is not UTF-8.
 fn prepare_path(ctx: &mut RequestContext, use_raw_path: bool) -> bool {
     let raw = ctx.req.path();
-    if use_raw_path || !raw.contains('%') {
-        ctx.use_decoded = false;
+    ctx.routing_path.clear();
+    if use_raw_path || !raw.as_bytes().contains(&b'%') {
+        ctx.routing_path.push_str(raw);
         return true;
     }
-    let mut bytes = std::mem::take(&mut ctx.decoded_path).into_bytes();
-    bytes.clear();
+    let mut bytes = std::mem::take(&mut ctx.routing_path).into_bytes();
     bytes.extend(percent_decode(raw.as_bytes()));
     match String::from_utf8(bytes) {
         Ok(s) => {
-            ctx.decoded_path = s;
-            ctx.use_decoded = true;
+            ctx.routing_path = s;
             true
         }
         Err(_) => false,
@@ -138,11 +144,7 @@ fn encode_path(path: &str) -> String {
 
 /// Looks up the route and records it with its parameters. Returns false on a miss.
 fn route(app: &App, ctx: &mut RequestContext) -> bool {
-    let path: &str = if ctx.use_decoded {
-        &ctx.decoded_path
-    } else {
-        ctx.req.path()
-    };
+    let path: &str = &ctx.routing_path;
     let method = ctx.req.method();
     let found = app.router.find(method, path).or_else(|| {
         (method == Method::HEAD)
@@ -198,7 +200,11 @@ fn handle_miss(app: &App, ctx: &mut RequestContext) -> bool {
         }
     }
     if app.opts.handle_method_not_allowed {
-        let allowed = app.router.allowed_methods(&path, &method);
+        let mut allowed = app.router.allowed_methods(&path, &method);
+        // HEAD is served by the GET route when it has none of its own.
+        if allowed.contains(&Method::GET) && !allowed.contains(&Method::HEAD) {
+            allowed.push(Method::HEAD);
+        }
         if !allowed.is_empty() {
             let list = allowed
                 .iter()

@@ -11,13 +11,13 @@ use tokio::task::JoinHandle;
 
 use super::server::{Hook, Server};
 use crate::protocol::http1::Http1;
-use crate::transport::{self, CancellationToken, StdTransport, TaskTracker, Transport};
+use crate::transport::{self, Shutdown, StdTransport, TaskTracker, Transport};
 use crate::{Error, ErrorKind, Result};
 
 /// A running server: its address, and the way to stop it.
 pub struct ServerHandle {
     addr: SocketAddr,
-    token: CancellationToken,
+    shutdown: Shutdown,
     tracker: TaskTracker,
     accept: JoinHandle<std::io::Result<()>>,
     on_shutdown: Vec<Hook>,
@@ -87,17 +87,17 @@ impl Server {
             None => transport::bind(resolve(&self.opts.addr)?, &self.opts.listen)?,
         };
         let addr = listener.local_addr()?;
-        let token = CancellationToken::new();
+        let shutdown = Shutdown::new();
         let tracker = TaskTracker::new();
         let handler = Arc::new(Http1::new(service, self.opts.h1.clone()));
         let engine = StdTransport::new(self.opts.max_connections);
         let accept = {
-            let (token, tracker) = (token.clone(), tracker.clone());
-            tokio::spawn(async move { engine.serve(listener, handler, token, tracker).await })
+            let (shutdown, tracker) = (shutdown.clone(), tracker.clone());
+            tokio::spawn(async move { engine.serve(listener, handler, shutdown, tracker).await })
         };
         Ok(ServerHandle {
             addr,
-            token,
+            shutdown,
             tracker,
             accept,
             on_shutdown: self.on_shutdown,
@@ -143,7 +143,7 @@ impl ServerHandle {
     /// requests finish (answered with `Connection: close`) and runs the `on_shutdown` hooks.
     /// Fails with [`ErrorKind::ShutdownTimeout`] if that takes longer than the exit wait time.
     pub async fn shutdown(self) -> Result<()> {
-        self.token.cancel();
+        self.shutdown.trigger();
         self.tracker.close();
         let _ = self.accept.await;
         let hooks = futures_util::future::join_all(self.on_shutdown.iter().map(|h| h()));

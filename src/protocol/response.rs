@@ -11,7 +11,7 @@ use std::pin::Pin;
 
 use bytes::Bytes;
 use futures_core::Stream;
-use http::header::{HeaderName, HeaderValue};
+use http::header::{self, HeaderName, HeaderValue};
 use http::StatusCode;
 
 /// An error from a body stream.
@@ -82,8 +82,12 @@ impl From<Bytes> for Body {
 }
 
 /// An HTTP response under construction.
+///
+/// `Content-Type` is kept in a slot of its own (almost every response has exactly one), the
+/// other headers in insertion order.
 pub struct Response {
     status: StatusCode,
+    content_type: Option<HeaderValue>,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Body,
     scratch: Vec<u8>,
@@ -94,6 +98,7 @@ impl Default for Response {
     fn default() -> Self {
         Response {
             status: StatusCode::OK,
+            content_type: None,
             headers: Vec::new(),
             body: Body::Empty,
             scratch: Vec::new(),
@@ -127,7 +132,9 @@ impl Response {
 
     /// Sets header `name`, replacing earlier values.
     pub fn set_header(&mut self, name: HeaderName, value: HeaderValue) {
-        if let Some(i) = self.headers.iter().position(|(n, _)| *n == name) {
+        if name == header::CONTENT_TYPE {
+            self.content_type = Some(value);
+        } else if let Some(i) = self.headers.iter().position(|(n, _)| *n == name) {
             self.headers[i].1 = value;
             let mut j = i + 1;
             while j < self.headers.len() {
@@ -144,22 +151,47 @@ impl Response {
 
     /// Adds a value for `name`, keeping earlier ones (e.g. several `Set-Cookie`).
     pub fn append_header(&mut self, name: HeaderName, value: HeaderValue) {
-        self.headers.push((name, value));
+        if name == header::CONTENT_TYPE {
+            self.content_type = Some(value);
+        } else {
+            self.headers.push((name, value));
+        }
     }
 
     /// The first value of `name`.
     pub fn header(&self, name: &HeaderName) -> Option<&HeaderValue> {
+        if name == header::CONTENT_TYPE {
+            return self.content_type.as_ref();
+        }
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The `Content-Type`, if set.
+    #[inline]
+    pub fn content_type(&self) -> Option<&HeaderValue> {
+        self.content_type.as_ref()
     }
 
     /// Removes every value of `name`.
     pub fn remove_header(&mut self, name: &HeaderName) {
+        if name == header::CONTENT_TYPE {
+            self.content_type = None;
+        }
         self.headers.retain(|(n, _)| n != name);
     }
 
-    /// All headers in insertion order.
+    /// All headers: `Content-Type` first, then the others in insertion order.
     pub fn headers(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
-        self.headers.iter().map(|(n, v)| (n, v))
+        self.content_type
+            .iter()
+            .map(|v| (&header::CONTENT_TYPE, v))
+            .chain(self.headers.iter().map(|(n, v)| (n, v)))
+    }
+
+    /// The headers other than `Content-Type`, in insertion order.
+    #[inline]
+    pub fn other_headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
     }
 
     /// The body.
@@ -216,6 +248,7 @@ impl Response {
     /// Clears status, headers and body (keeping allocations) for the next request.
     pub fn clear(&mut self) {
         self.status = StatusCode::OK;
+        self.content_type = None;
         self.headers.clear();
         self.body = Body::Empty;
         self.scratch.clear();
@@ -226,7 +259,6 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::header;
 
     #[test]
     fn set_header_replaces_all_values_append_keeps_them() {

@@ -8,7 +8,10 @@
 //! `/static/` matches `/static/*p` with an empty value, as in Hertz. The
 //! redirect helpers live in `redirect.rs`.
 
+use std::collections::HashMap;
+
 use http::Method;
+use rustc_hash::FxBuildHasher;
 
 use super::error::RouteError;
 use super::params::{Match, Params};
@@ -74,6 +77,9 @@ pub(crate) struct MethodTree {
     pub(crate) method: Method,
     pub(crate) tree: matchit::Router<Slot>,
     entries: Vec<Entry>,
+    /// Routes without parameters, by exact path: static routes always win (static > param >
+    /// catch-all), so a hash hit answers without walking the tree.
+    statics: HashMap<Box<str>, usize, FxBuildHasher>,
 }
 
 impl MethodTree {
@@ -82,6 +88,7 @@ impl MethodTree {
             method,
             tree: matchit::Router::new(),
             entries: Vec::new(),
+            statics: HashMap::default(),
         }
     }
 
@@ -190,6 +197,9 @@ impl<T> Router<T> {
             // keeps it.
             let _ = tree.add(alias, alias_slot);
         }
+        if pattern.names().next().is_none() {
+            tree.statics.insert(pattern.as_str().into(), index);
+        }
         self.routes.push(Route {
             method: method.clone(),
             pattern,
@@ -230,7 +240,14 @@ impl<T> Router<T> {
     /// static branch where a parameter sibling exists (`/users/new` beside
     /// `/users/:id`), for which it records a backtracking point.
     pub fn find<'r, 'p>(&'r self, method: &Method, path: &'p str) -> Option<Match<'r, 'p, T>> {
-        let found = self.tree(method)?.tree.at(path).ok()?;
+        let tree = self.tree(method)?;
+        if let Some(route) = tree.statics.get(path).and_then(|&i| self.routes.get(i)) {
+            return Some(Match {
+                value: &route.value,
+                params: Params::new(matchit::Params::new(), None),
+            });
+        }
+        let found = tree.tree.at(path).ok()?;
         let slot = *found.value;
         let route = self.routes.get(slot.route)?;
         let empty_tail = if slot.empty_catch_all {

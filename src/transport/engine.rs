@@ -3,7 +3,7 @@
 //! [`Transport`] is the abstraction the app layer programs against; [`StdTransport`] is the
 //! "std" engine on tokio: one accept loop, one task per connection on whatever runtime the
 //! server runs on (multi-thread by default). Graceful shutdown is cooperative: cancelling the
-//! [`CancellationToken`] stops the accept loop at once and tells every connection handler to
+//! [`Shutdown`] signal stops the accept loop at once and tells every connection handler to
 //! finish its in-flight request and close; the [`TaskTracker`] lets the caller wait for them.
 
 use std::future::Future;
@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::conn::Conn;
+use super::shutdown::Shutdown;
 
 /// Serves one connection. Implemented by the protocol layer.
 pub trait ConnHandler: Send + Sync + 'static {
@@ -24,7 +24,7 @@ pub trait ConnHandler: Send + Sync + 'static {
     fn serve_conn(
         &self,
         conn: Conn<TcpStream>,
-        shutdown: CancellationToken,
+        shutdown: Shutdown,
     ) -> impl Future<Output = ()> + Send;
 }
 
@@ -35,7 +35,7 @@ pub trait Transport: Send + Sync + 'static {
         &self,
         listener: TcpListener,
         handler: Arc<H>,
-        shutdown: CancellationToken,
+        shutdown: Shutdown,
         tracker: TaskTracker,
     ) -> impl Future<Output = io::Result<()>> + Send;
 }
@@ -71,7 +71,7 @@ impl Transport for StdTransport {
         &self,
         listener: TcpListener,
         handler: Arc<H>,
-        shutdown: CancellationToken,
+        shutdown: Shutdown,
         tracker: TaskTracker,
     ) -> io::Result<()> {
         let local = listener.local_addr()?;
@@ -82,7 +82,7 @@ impl Transport for StdTransport {
                 None => None,
                 Some(sem) => tokio::select! {
                     biased;
-                    _ = shutdown.cancelled() => return Ok(()),
+                    _ = shutdown.draining() => return Ok(()),
                     p = sem.clone().acquire_owned() => match p {
                         Ok(p) => Some(p),
                         Err(_) => return Ok(()),
@@ -91,7 +91,7 @@ impl Transport for StdTransport {
             };
             let accepted = tokio::select! {
                 biased;
-                _ = shutdown.cancelled() => return Ok(()),
+                _ = shutdown.draining() => return Ok(()),
                 r = listener.accept() => r,
             };
             match accepted {
@@ -112,7 +112,7 @@ impl Transport for StdTransport {
                     // Typically EMFILE/ENFILE: back off briefly instead of spinning.
                     tracing::error!(error = %e, "accept failed; retrying in 50ms");
                     tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = shutdown.draining() => return Ok(()),
                         _ = tokio::time::sleep(Duration::from_millis(50)) => {}
                     }
                 }

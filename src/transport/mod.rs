@@ -12,12 +12,13 @@ pub mod buffer;
 pub mod conn;
 pub mod engine;
 pub mod listener;
+pub mod shutdown;
 pub mod writer;
 
 pub use buffer::LinkBuffer;
 pub use conn::Conn;
 pub use engine::{ConnHandler, StdTransport, Transport};
 pub use listener::{bind, from_std, ListenOptions};
-pub use tokio_util::sync::CancellationToken;
+pub use shutdown::Shutdown;
 pub use tokio_util::task::TaskTracker;
 pub use writer::WriteBuffer;

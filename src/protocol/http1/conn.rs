@@ -18,7 +18,6 @@ use http::{header, Method, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use super::body::{ChunkedDecoder, Progress};
 use super::config::H1Config;
@@ -27,7 +26,7 @@ use super::error::{self, ProtocolError};
 use super::parse::parse_head;
 use crate::protocol::response::Body;
 use crate::protocol::service::{ConnInfo, Exchange, HttpService};
-use crate::transport::{Conn, ConnHandler};
+use crate::transport::{Conn, ConnHandler, Shutdown};
 
 /// Serves HTTP/1.1 on transport connections with an [`HttpService`].
 #[derive(Debug)]
@@ -47,26 +46,24 @@ impl<H> Http1<H> {
 }
 
 impl<H: HttpService> ConnHandler for Http1<H> {
-    async fn serve_conn(&self, conn: Conn<TcpStream>, shutdown: CancellationToken) {
+    async fn serve_conn(&self, conn: Conn<TcpStream>, shutdown: Shutdown) {
         serve(conn, &*self.service, &self.config, &shutdown).await;
     }
 }
 
 /// Why the driver stopped reading a request head.
 enum HeadEnd {
-    /// A complete head was parsed; the request must be complete by this deadline.
-    Parsed(Instant),
+    /// A complete head was parsed. The request must be complete by the deadline, which is set
+    /// once the driver had to wait for this request's bytes (a request found whole in the
+    /// buffer never reads the clock).
+    Parsed(Option<Instant>),
     /// The connection should close quietly (peer closed, idle timeout, shutdown, I/O error).
     Close,
 }
 
 /// Drives one connection until it closes.
-pub async fn serve<S, H>(
-    mut conn: Conn<S>,
-    service: &H,
-    cfg: &H1Config,
-    shutdown: &CancellationToken,
-) where
+pub async fn serve<S, H>(mut conn: Conn<S>, service: &H, cfg: &H1Config, shutdown: &Shutdown)
+where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     H: HttpService,
 {
@@ -101,13 +98,13 @@ pub async fn serve<S, H>(
             && wants_keep_alive
             && !resp.connection_close()
             && !close_header
-            && !shutdown.is_cancelled();
+            && !shutdown.is_draining();
         let framing = encode::framing_for(resp, version);
         if framing == Framing::CloseDelimited {
             keep_alive = false;
         }
         encode::encode_head(conn.writer(), resp, cfg, framing, keep_alive, version);
-        let written = if head_only {
+        let written = if head_only || framing == Framing::NoBody {
             true
         } else if matches!(resp.body(), Body::Stream(_)) {
             match resp.take_body() {
@@ -144,7 +141,7 @@ async fn read_head<S, X>(
     conn: &mut Conn<S>,
     ex: &mut X,
     cfg: &H1Config,
-    shutdown: &CancellationToken,
+    shutdown: &Shutdown,
 ) -> Result<HeadEnd, ProtocolError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
@@ -158,9 +155,7 @@ where
             let req = ex.request_mut();
             if let Some(n) = parse_head(reader.front(), cfg, req)? {
                 req.head = reader.split_to(n);
-                let deadline =
-                    request_deadline.unwrap_or_else(|| Instant::now() + cfg.read_timeout);
-                return Ok(HeadEnd::Parsed(deadline));
+                return Ok(HeadEnd::Parsed(request_deadline));
             }
             request_deadline.get_or_insert_with(|| Instant::now() + cfg.read_timeout);
         }
@@ -173,7 +168,7 @@ where
         let read = tokio::select! {
             biased;
             r = conn.fill(0, Some(deadline)) => r,
-            _ = shutdown.cancelled(), if idle => return Ok(HeadEnd::Close),
+            _ = shutdown.draining(), if idle => return Ok(HeadEnd::Close),
         };
         match read {
             Ok(0) if idle => return Ok(HeadEnd::Close),
@@ -196,7 +191,7 @@ async fn read_body<S, H>(
     ex: &mut H::Exchange,
     service: &H,
     cfg: &H1Config,
-    deadline: Instant,
+    mut deadline: Option<Instant>,
 ) -> Result<(), ProtocolError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
@@ -224,7 +219,7 @@ where
             let (reader, req) = (conn.reader(), ex.request_mut());
             match decoder.decode(reader, &mut out, req, cfg)? {
                 Progress::Done => break,
-                Progress::NeedMore(hint) => fill(conn, hint, deadline).await?,
+                Progress::NeedMore(hint) => fill(conn, hint, &mut deadline, cfg).await?,
             }
         }
         ex.request_mut().body = out.freeze();
@@ -232,17 +227,24 @@ where
         let need = length as usize;
         while conn.reader().len() < need {
             let missing = need - conn.reader().len();
-            fill(conn, missing, deadline).await?;
+            fill(conn, missing, &mut deadline, cfg).await?;
         }
         ex.request_mut().body = conn.reader().split_to(need);
     }
     Ok(())
 }
 
-async fn fill<S>(conn: &mut Conn<S>, hint: usize, deadline: Instant) -> Result<(), ProtocolError>
+/// Reads more of a request body, starting the request's deadline if it is not running yet.
+async fn fill<S>(
+    conn: &mut Conn<S>,
+    hint: usize,
+    deadline: &mut Option<Instant>,
+    cfg: &H1Config,
+) -> Result<(), ProtocolError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
+    let deadline = *deadline.get_or_insert_with(|| Instant::now() + cfg.read_timeout);
     match conn.fill(hint, Some(deadline)).await {
         Ok(0) => Err(error::INCOMPLETE_BODY),
         Ok(_) => Ok(()),

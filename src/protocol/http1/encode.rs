@@ -88,14 +88,24 @@ pub fn encode_head(
     write_status_line(out, resp.status());
     let mut has_server = false;
     let mut has_date = false;
-    let mut has_content_type = false;
-    for (name, value) in resp.headers() {
+    let has_body = !matches!(framing, Framing::NoBody | Framing::Length(0));
+    match resp.content_type() {
+        Some(ct) => {
+            out.extend_from_slice(b"Content-Type: ");
+            out.extend_from_slice(ct.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        None if has_body && cfg.default_content_type => {
+            out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
+        }
+        None => {}
+    }
+    for (name, value) in resp.other_headers() {
         if is_framing_header(name) {
             continue;
         }
         has_server |= name == header::SERVER;
         has_date |= name == header::DATE;
-        has_content_type |= name == header::CONTENT_TYPE;
         write_title_case(out, name.as_str());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
@@ -110,10 +120,6 @@ pub fn encode_head(
         out.extend_from_slice(b"Date: ");
         date::with_date(|d| out.extend_from_slice(d));
         out.extend_from_slice(b"\r\n");
-    }
-    let has_body = !matches!(framing, Framing::NoBody | Framing::Length(0));
-    if has_body && !has_content_type && cfg.default_content_type {
-        out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
     }
     match framing {
         Framing::Length(n) => {
@@ -221,7 +227,7 @@ mod tests {
         r.set_body("Hello, World!");
         assert_eq!(
             head_text(&r, &cfg, true, Version::HTTP_11),
-            "HTTP/1.1 200 OK\r\nServer: khz\r\nContent-Type: text/plain; charset=utf-8\r\n\
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nServer: khz\r\n\
              Content-Length: 13\r\n\r\nHello, World!"
         );
     }

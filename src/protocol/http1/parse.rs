@@ -135,52 +135,73 @@ fn map_error(e: httparse::Error, buf: &[u8]) -> ProtocolError {
     }
 }
 
-/// Whether the request line ends in a well-formed but unsupported `HTTP/x.y`.
+/// Whether the request line is well-formed (`METHOD SP target SP HTTP/x.y`, exactly three
+/// parts) with a version other than 1.0 and 1.1 — the only case that earns a 505 rather than a
+/// 400.
 fn looks_like_http_version(buf: &[u8]) -> bool {
-    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    let line = buf[..line_end]
-        .strip_suffix(b"\r")
-        .unwrap_or(&buf[..line_end]);
-    let Some(sp) = line.iter().rposition(|&b| b == b' ') else {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let rest = &buf[start..];
+    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+    let line = rest[..end].strip_suffix(b"\r").unwrap_or(&rest[..end]);
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return false;
     };
-    matches!(&line[sp + 1..], [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
-        if major.is_ascii_digit() && minor.is_ascii_digit())
+    if method.is_empty() || target.is_empty() {
+        return false;
+    }
+    matches!(version, [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+        if major.is_ascii_digit() && minor.is_ascii_digit()
+            && !matches!((major, minor), (b'1', b'0') | (b'1', b'1')))
 }
 
 /// Splits the request target into path and query, accepting origin-form (`/p?q`),
 /// absolute-form (`http://host/p?q`) and asterisk-form (`*`, OPTIONS only).
 fn set_target(req: &mut Request, target: &str, span: Span) -> Result<(), ProtocolError> {
-    if std::str::from_utf8(target.as_bytes()).is_err() || target.contains('#') {
-        return Err(ProtocolError::bad_request("invalid request target"));
+    // httparse hands the target out as `&str`, so it is valid UTF-8 already. One pass finds
+    // the query and refuses fragments.
+    let bytes = target.as_bytes();
+    let mut query_at = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'#' => return Err(ProtocolError::bad_request("invalid request target")),
+            b'?' if query_at.is_none() => query_at = Some(i),
+            _ => {}
+        }
+    }
+    let path_start = match bytes.first() {
+        Some(b'/') => 0,
+        Some(b'*') if bytes.len() == 1 && req.method == Method::OPTIONS => 0,
+        _ => absolute_path_start(target)?,
+    };
+    let path_end = query_at.unwrap_or(bytes.len());
+    if path_end < path_start {
+        return Err(ProtocolError::bad_request("absolute target without path"));
     }
     let base = span.start as usize;
-    let path_start = if target.starts_with('/') || (target == "*" && req.method == Method::OPTIONS)
-    {
-        0
-    } else if let Some(after_scheme) = strip_scheme(target) {
-        let scheme_len = target.len() - after_scheme.len();
-        match after_scheme.find(['/', '?']) {
-            Some(i) if after_scheme.as_bytes()[i] == b'/' => scheme_len + i,
-            _ => return Err(ProtocolError::bad_request("absolute target without path")),
-        }
-    } else {
+    req.target = span;
+    req.path = Span::new(base + path_start, base + path_end);
+    req.query = query_at.map(|q| Span::new(base + q + 1, base + bytes.len()));
+    Ok(())
+}
+
+/// Where the path of an absolute-form target (`http://host/path`) starts.
+fn absolute_path_start(target: &str) -> Result<usize, ProtocolError> {
+    let Some(after_scheme) = strip_scheme(target) else {
         return Err(ProtocolError::bad_request(
             "request target must start with '/'",
         ));
     };
-    let rest = &target[path_start..];
-    let (path_len, query) = match rest.find('?') {
-        Some(q) => (
-            q,
-            Some(Span::new(base + path_start + q + 1, base + target.len())),
-        ),
-        None => (rest.len(), None),
-    };
-    req.target = span;
-    req.path = Span::new(base + path_start, base + path_start + path_len);
-    req.query = query;
-    Ok(())
+    let scheme_len = target.len() - after_scheme.len();
+    match after_scheme.bytes().position(|b| b == b'/' || b == b'?') {
+        Some(i) if after_scheme.as_bytes()[i] == b'/' => Ok(scheme_len + i),
+        _ => Err(ProtocolError::bad_request("absolute target without path")),
+    }
 }
 
 fn strip_scheme(target: &str) -> Option<&str> {

@@ -1,0 +1,444 @@
+//! Routing through a real server: 404/405, trailing-slash and fixed-path redirects, parameters,
+//! catch-alls, groups with nested middleware (onion order), `any`, custom methods, HEAD falling
+//! back to GET, conflicts reported as errors, the route listing and `full_path`.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use common::*;
+use khz::prelude::*;
+
+/// Answers `<full_path>|<name>=<value>,...`.
+async fn describe(ctx: &mut RequestContext) {
+    let params: Vec<String> = ctx.params().map(|(n, v)| format!("{n}={v}")).collect();
+    let text = format!("{}|{}", ctx.full_path(), params.join(","));
+    ctx.string(StatusCode::OK, text);
+}
+
+async fn new_user_form(ctx: &mut RequestContext) {
+    ctx.string(StatusCode::OK, "static new");
+}
+
+async fn method_name(ctx: &mut RequestContext) {
+    let m = ctx.method().as_str().to_owned();
+    ctx.string(StatusCode::OK, m);
+}
+
+async fn explicit_head(ctx: &mut RequestContext) {
+    ctx.set_header("x-explicit-head", "1");
+    ctx.string(StatusCode::OK, "0123456789");
+}
+
+async fn raw_request(addr: SocketAddr, method: &str, target: &str) -> Resp {
+    let mut c = Client::connect(addr).await;
+    let req = format!("{method} {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    if method == "HEAD" {
+        c.send(req).await;
+        c.read_head_response().await
+    } else {
+        c.request(req).await
+    }
+}
+
+fn routes(s: &mut Server) {
+    s.get("/users/:id", describe).unwrap();
+    s.get("/users/new", new_user_form).unwrap();
+    s.put("/users/:id", describe).unwrap();
+    s.delete("/users/:id", describe).unwrap();
+    s.get("/users/:id/posts/:post", describe).unwrap();
+    s.get("/static/*filepath", describe).unwrap();
+    s.get("/a", describe).unwrap();
+    s.post("/b", describe).unwrap();
+    s.get("/c/", describe).unwrap();
+    s.get("/v:version/info", describe).unwrap();
+    s.get("/head", describe).unwrap();
+    s.head("/head", explicit_head).unwrap();
+    s.any("/any", method_name).unwrap();
+    s.handle(
+        Method::from_bytes(b"PURGE").unwrap(),
+        "/cache/:key",
+        describe,
+    )
+    .unwrap();
+}
+
+async fn serve_with(configure: impl FnOnce(Server) -> Server) -> SocketAddr {
+    let mut s = configure(server());
+    routes(&mut s);
+    let (handle, addr) = start(s).await;
+    std::mem::forget(handle);
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_path_is_404() {
+    let addr = serve_with(|s| s).await;
+    let r = get(addr, "/nowhere").await;
+    assert_eq!(r.status_line, "HTTP/1.1 404 Not Found");
+    assert_eq!(r.text(), "404 page not found");
+    assert!(!r.closes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_method_is_404_by_default_and_405_with_allow_when_enabled() {
+    let addr = serve_with(|s| s).await;
+    let r = raw_request(addr, "POST", "/users/1").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("allow"), None);
+
+    let addr = serve_with(|s| s.handle_method_not_allowed(true)).await;
+    let r = raw_request(addr, "POST", "/users/1").await;
+    assert_eq!(r.status_line, "HTTP/1.1 405 Method Not Allowed");
+    assert_eq!(r.text(), "405 method not allowed");
+    let allow: Vec<&str> = r
+        .header("allow")
+        .expect("Allow header")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    for m in ["GET", "PUT", "DELETE"] {
+        assert!(allow.contains(&m), "Allow {allow:?} lacks {m}");
+    }
+    assert!(
+        !allow.contains(&"POST"),
+        "Allow {allow:?} lists the refused method"
+    );
+    // A path no method has is still 404.
+    let r = raw_request(addr, "POST", "/nowhere").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("allow"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trailing_slash_redirects_keep_the_query() {
+    let addr = serve_with(|s| s).await;
+    let r = get(addr, "/a/?x=1&y=%20").await;
+    assert_eq!(r.status_line, "HTTP/1.1 301 Moved Permanently");
+    assert_eq!(r.header("location"), Some("/a?x=1&y=%20"));
+
+    let r = raw_request(addr, "POST", "/b/?q=1").await;
+    assert_eq!(r.status_line, "HTTP/1.1 307 Temporary Redirect");
+    assert_eq!(r.header("location"), Some("/b?q=1"));
+
+    let r = get(addr, "/c").await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/c/"));
+
+    let r = get(addr, "/static").await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/static/"));
+
+    // Disabled: a plain 404.
+    let addr = serve_with(|s| s.redirect_trailing_slash(false)).await;
+    let r = get(addr, "/a/").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("location"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixed_path_redirect_when_enabled() {
+    let addr = serve_with(|s| s).await;
+    assert_eq!(get(addr, "/USERS/new").await.status, 404);
+
+    let addr = serve_with(|s| s.redirect_fixed_path(true)).await;
+    let r = get(addr, "/USERS/new?k=v").await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/users/new?k=v"));
+    let r = get(addr, "//users/../users/./AbC").await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/users/AbC"));
+    let r = raw_request(addr, "PUT", "/Users/7").await;
+    assert_eq!(r.status, 307);
+    assert_eq!(r.header("location"), Some("/users/7"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameters_and_priorities() {
+    let addr = serve_with(|s| s).await;
+    assert_eq!(get(addr, "/users/42").await.text(), "/users/:id|id=42");
+    assert_eq!(get(addr, "/users/new").await.text(), "static new");
+    assert_eq!(
+        get(addr, "/users/7/posts/first-post").await.text(),
+        "/users/:id/posts/:post|id=7,post=first-post"
+    );
+    // Parameters are percent-decoded; the query is not part of them.
+    assert_eq!(
+        get(addr, "/users/hello%20w%C3%B6rld?x=1").await.text(),
+        "/users/:id|id=hello w\u{f6}rld"
+    );
+    assert_eq!(
+        get(addr, "/v2/info").await.text(),
+        "/v:version/info|version=2"
+    );
+    // A parameter never spans segments.
+    assert_eq!(get(addr, "/users/1/2").await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_all() {
+    let addr = serve_with(|s| s).await;
+    assert_eq!(
+        get(addr, "/static/css/site/app.css").await.text(),
+        "/static/*filepath|filepath=css/site/app.css"
+    );
+    assert_eq!(
+        get(addr, "/static/").await.text(),
+        "/static/*filepath|filepath="
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_and_custom_methods() {
+    let addr = serve_with(|s| s).await;
+    for m in ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"] {
+        let r = raw_request(addr, m, "/any").await;
+        assert_eq!((r.status, r.text()), (200, m.to_owned()), "{m} /any");
+    }
+    let r = raw_request(addr, "HEAD", "/any").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-length"),
+        Some("4"),
+        "HEAD body would be HEAD"
+    );
+
+    let r = raw_request(addr, "PURGE", "/cache/front-page").await;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "/cache/:key|key=front-page")
+    );
+    // `any` covers the standard methods only.
+    assert_eq!(raw_request(addr, "PURGE", "/any").await.status, 404);
+    assert_eq!(raw_request(addr, "GET", "/cache/x").await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_falls_back_to_get_without_body() {
+    let addr = serve_with(|s| s).await;
+    let mut c = Client::connect(addr).await;
+    c.send("HEAD /users/42 HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let r = c.read_head_response().await;
+    assert_eq!(r.status, 200);
+    let expected_len = "/users/:id|id=42".len().to_string();
+    assert_eq!(r.header("content-length"), Some(expected_len.as_str()));
+    // No body bytes: the next response parses cleanly right after the head.
+    let r = c.request("GET /users/43 HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(r.text(), "/users/:id|id=43");
+
+    // An explicit HEAD route wins over the GET fallback.
+    c.send("HEAD /head HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let r = c.read_head_response().await;
+    assert_eq!(r.header("x-explicit-head"), Some("1"));
+    assert_eq!(r.header("content-length"), Some("10"));
+}
+
+#[derive(Default)]
+struct Trace(Vec<&'static str>);
+
+fn trace(ctx: &mut RequestContext, step: &'static str) {
+    match ctx.get_mut::<Trace>() {
+        Some(t) => t.0.push(step),
+        None => ctx.set(Trace(vec![step])),
+    }
+}
+
+async fn mw_server(ctx: &mut RequestContext) {
+    trace(ctx, "s>");
+    ctx.next().await;
+    trace(ctx, "<s");
+    let joined = ctx
+        .get::<Trace>()
+        .map(|t| t.0.join(","))
+        .unwrap_or_default();
+    ctx.set_header("x-trace", joined);
+}
+
+async fn mw_outer(ctx: &mut RequestContext) {
+    trace(ctx, "g1>");
+    ctx.next().await;
+    trace(ctx, "<g1");
+}
+
+async fn mw_inner(ctx: &mut RequestContext) {
+    trace(ctx, "g2>");
+    ctx.next().await;
+    trace(ctx, "<g2");
+}
+
+async fn mw_inner_second(ctx: &mut RequestContext) {
+    trace(ctx, "g2b>");
+    ctx.next().await;
+    trace(ctx, "<g2b");
+}
+
+async fn traced(ctx: &mut RequestContext) {
+    trace(ctx, "h");
+    let path = ctx.full_path().to_owned();
+    ctx.string(StatusCode::OK, path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_group_middleware_runs_as_an_onion() {
+    let mut s = bare_server();
+    s.middleware(mw_server);
+    {
+        let mut v1 = s.group("/v1");
+        v1.middleware(mw_outer);
+        v1.get("/plain", traced).unwrap();
+        let mut admin = v1.group("/admin");
+        assert_eq!(admin.base_path(), "/v1/admin");
+        admin.get("/users/:id", traced).unwrap();
+        admin.middleware(mw_inner);
+        // Registered after the route: still applies to it.
+        admin.middleware(mw_inner_second);
+    }
+    let (_handle, addr) = start(s).await;
+
+    let r = get(addr, "/v1/admin/users/9").await;
+    assert_eq!(r.text(), "/v1/admin/users/:id");
+    assert_eq!(
+        r.header("x-trace"),
+        Some("s>,g1>,g2>,g2b>,h,<g2b,<g2,<g1,<s")
+    );
+    let r = get(addr, "/v1/plain").await;
+    assert_eq!(r.header("x-trace"), Some("s>,g1>,h,<g1,<s"));
+    // Unmatched paths run the server middleware only.
+    let r = get(addr, "/v1/admin/missing").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("x-trace"), Some("s>,<s"));
+}
+
+async fn my_not_found(ctx: &mut RequestContext) {
+    let p = ctx.path().to_owned();
+    ctx.string(StatusCode::NOT_FOUND, format!("no such thing: {p}"));
+}
+
+async fn my_not_allowed(ctx: &mut RequestContext) {
+    let allow = ctx
+        .response()
+        .header(&http::header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    ctx.string(StatusCode::METHOD_NOT_ALLOWED, format!("try {allow}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_no_route_and_no_method_handlers() {
+    let mut s = server().handle_method_not_allowed(true);
+    s.get("/only-get", describe).unwrap();
+    s.no_route(my_not_found);
+    s.no_method(my_not_allowed);
+    let (_handle, addr) = start(s).await;
+    let r = get(addr, "/zzz").await;
+    assert_eq!((r.status, r.text().as_str()), (404, "no such thing: /zzz"));
+    let r = raw_request(addr, "DELETE", "/only-get").await;
+    // HEAD is listed too: it is served by the GET route.
+    assert_eq!((r.status, r.text().as_str()), (405, "try GET, HEAD"));
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn base_path_prefixes_every_route() {
+    let mut s = server().base_path("/api");
+    s.get("/items/:id", describe).unwrap();
+    let (_handle, addr) = start(s).await;
+    assert_eq!(
+        get(addr, "/api/items/3").await.text(),
+        "/api/items/:id|id=3"
+    );
+    assert_eq!(get(addr, "/items/3").await.status, 404);
+}
+
+#[test]
+fn conflicts_are_errors_naming_both_routes() {
+    let mut s = Server::new();
+    s.get("/users/:id", describe).unwrap();
+    let err = s.get("/users/:name", describe).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Route);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("/users/:name") && msg.contains("/users/:id"),
+        "conflict message must name both routes: {msg}"
+    );
+    // The same route twice.
+    let err = s.get("/users/:id", describe).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Route);
+    assert!(err.to_string().matches("/users/:id").count() >= 2, "{err}");
+    // Another method is no conflict.
+    s.post("/users/:name", describe).unwrap();
+    // A conflict across a group names the full paths.
+    let mut v1 = s.group("/v1");
+    v1.get("/x/:a", describe).unwrap();
+    let err = s.get("/v1/x/:b", describe).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("/v1/x/:b") && msg.contains("/v1/x/:a"),
+        "{msg}"
+    );
+    // Invalid patterns are errors too, not panics.
+    for bad in ["/files/*path/more", "/a/:", "/a/:b:c"] {
+        let err = s.get(bad, describe).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Route, "{bad}");
+        assert!(
+            err.to_string().contains(bad),
+            "error names the pattern: {err}"
+        );
+    }
+    // Failed registrations are not listed.
+    let paths: Vec<String> = s.routes().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/users/:id", "/users/:name", "/v1/x/:a"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflict_leaves_the_server_serving_the_first_route() {
+    let mut s = server();
+    s.get("/users/:id", describe).unwrap();
+    assert!(s.get("/users/:name", new_user_form).is_err());
+    let (_handle, addr) = start(s).await;
+    assert_eq!(get(addr, "/users/5").await.text(), "/users/:id|id=5");
+}
+
+#[test]
+fn routes_lists_every_route_in_order() {
+    let mut s = Server::default();
+    s.get("/", describe).unwrap();
+    let mut g = s.group("/g");
+    g.middleware(mw_outer);
+    g.post("/items/:id", traced).unwrap();
+    s.handle(Method::from_bytes(b"PURGE").unwrap(), "/c", describe)
+        .unwrap();
+    let routes = s.routes();
+    let summary: Vec<(String, String, usize)> = routes
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.clone(), r.chain_len))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("GET".to_owned(), "/".to_owned(), 2),
+            ("POST".to_owned(), "/g/items/:id".to_owned(), 3),
+            ("PURGE".to_owned(), "/c".to_owned(), 2),
+        ]
+    );
+    assert!(
+        routes[0].handler.ends_with("describe"),
+        "{}",
+        routes[0].handler
+    );
+    assert!(
+        routes[1].handler.ends_with("traced"),
+        "{}",
+        routes[1].handler
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_decoding_to_invalid_utf8_is_400() {
+    let addr = serve_with(|s| s).await;
+    let r = get(addr, "/users/%FF%FE").await;
+    assert_eq!(r.status, 400);
+    // An application-level rejection: the connection stays usable.
+    assert!(!r.closes());
+}
