@@ -206,6 +206,15 @@ impl LinkBuffer {
         self.len += data.len();
     }
 
+    /// Appends bytes in a node of their own, so tests can place a node boundary exactly.
+    #[cfg(test)]
+    pub(crate) fn extend_in_new_node(&mut self, data: &[u8]) {
+        let mut node = Node::with_capacity(data.len());
+        node.buf.extend_from_slice(data);
+        self.nodes.push_back(node);
+        self.len += data.len();
+    }
+
     /// Returns the last node, ready to take at least `min` more bytes, linking a new node (or
     /// reclaiming the last one in place) when needed.
     fn tail_for_write(&mut self, min: usize) -> &mut BytesMut {

@@ -66,7 +66,6 @@ impl ChunkedDecoder {
             match self.state {
                 State::Done => return Ok(Progress::Done),
                 State::Size => {
-                    buf.make_contiguous(MAX_CHUNK_LINE + 2);
                     let front = buf.front();
                     match httparse::parse_chunk_size(front) {
                         Ok(httparse::Status::Complete((used, size))) => {
@@ -83,6 +82,10 @@ impl ChunkedDecoder {
                         }
                         Ok(httparse::Status::Partial) if front.len() > MAX_CHUNK_LINE => {
                             return Err(ProtocolError::bad_request("chunk size line too long"))
+                        }
+                        Ok(httparse::Status::Partial) if buf.len() > front.len() => {
+                            // The line continues in the next node: merge (bounded) and retry.
+                            buf.make_contiguous(MAX_CHUNK_LINE + 2);
                         }
                         Ok(httparse::Status::Partial) => return Ok(Progress::NeedMore(0)),
                         Err(_) => return Err(ProtocolError::bad_request("invalid chunk size")),
@@ -118,6 +121,7 @@ impl ChunkedDecoder {
                     }
                 },
                 State::Trailers => {
+                    // Trailers are rare and short: make the whole section contiguous.
                     buf.make_contiguous(cfg.max_header_bytes + 2);
                     let front = buf.front();
                     if front.starts_with(b"\r\n") {
@@ -205,5 +209,22 @@ mod tests {
     fn enforces_limit_before_reading_data() {
         let err = decode_all(b"ffff\r\n", 100).unwrap_err();
         assert_eq!(err.status, http::StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn chunk_size_line_straddling_nodes_is_merged() {
+        let cfg = H1Config::default();
+        let mut req = Request::default();
+        let mut dec = ChunkedDecoder::new(100);
+        let mut out = BytesMut::new();
+        let mut buf = LinkBuffer::new();
+        buf.extend_in_new_node(b"1");
+        buf.extend_in_new_node(b"0\r\n0123456789abcdef\r\n0\r\n\r\n");
+        assert_eq!(
+            dec.decode(&mut buf, &mut out, &mut req, &cfg).unwrap(),
+            Progress::Done
+        );
+        assert_eq!(&out[..], b"0123456789abcdef");
+        assert!(buf.is_empty());
     }
 }

@@ -24,9 +24,10 @@ use super::config::H1Config;
 use super::encode::{self, Framing};
 use super::error::{self, ProtocolError};
 use super::parse::parse_head;
+use crate::protocol::request::Request;
 use crate::protocol::response::Body;
 use crate::protocol::service::{ConnInfo, Exchange, HttpService};
-use crate::transport::{Conn, ConnHandler, Shutdown};
+use crate::transport::{Conn, ConnHandler, LinkBuffer, Shutdown};
 
 /// Serves HTTP/1.1 on transport connections with an [`HttpService`].
 #[derive(Debug)]
@@ -151,9 +152,8 @@ where
     loop {
         if !conn.reader().is_empty() {
             let reader = conn.reader();
-            reader.make_contiguous(cfg.max_header_bytes + 1);
             let req = ex.request_mut();
-            if let Some(n) = parse_head(reader.front(), cfg, req)? {
+            if let Some(n) = parse_buffered(reader, cfg, req)? {
                 req.head = reader.split_to(n);
                 return Ok(HeadEnd::Parsed(request_deadline));
             }
@@ -183,6 +183,26 @@ where
             Err(_) => return Ok(HeadEnd::Close),
         }
     }
+}
+
+/// Parses a head at the front of the buffer. The first node is tried as it is; only a head that
+/// continues into the next node is merged into one contiguous node (bounded by the header
+/// limit), so a deep pipelined backlog is never copied around.
+fn parse_buffered(
+    reader: &mut LinkBuffer,
+    cfg: &H1Config,
+    req: &mut Request,
+) -> Result<Option<usize>, ProtocolError> {
+    if let Some(n) = parse_head(reader.front(), cfg, req)? {
+        return Ok(Some(n));
+    }
+    let front = reader.front().len();
+    let limit = cfg.max_header_bytes + 1;
+    if reader.len() > front && front < limit {
+        reader.make_contiguous(limit);
+        return parse_head(reader.front(), cfg, req);
+    }
+    Ok(None)
 }
 
 /// Reads the body announced by the parsed head (answering `Expect: 100-continue` first).
@@ -298,4 +318,57 @@ where
     tracing::warn!(peer = %conn.peer_addr(), status = e.status.as_u16(), reason = e.reason, "rejected request");
     encode::encode_error(conn.writer(), cfg, e.status, e.reason);
     conn.close(write_deadline(cfg), Some(cfg.linger)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_in_the_first_node_is_parsed_without_merging() {
+        let cfg = H1Config::default();
+        let mut req = Request::default();
+        let mut buf = LinkBuffer::new();
+        let one = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+        buf.extend_in_new_node(one);
+        buf.extend_in_new_node(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(
+            parse_buffered(&mut buf, &cfg, &mut req).unwrap(),
+            Some(one.len())
+        );
+        assert_eq!(buf.node_count(), 2, "the backlog was not copied");
+    }
+
+    #[test]
+    fn head_straddling_nodes_is_merged_and_parsed() {
+        let cfg = H1Config::default();
+        let mut req = Request::default();
+        let mut buf = LinkBuffer::new();
+        buf.extend_in_new_node(b"GET /a HTTP/1.1\r\nHo");
+        buf.extend_in_new_node(b"st: x\r\n\r\nNEXT");
+        let head_len = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n".len();
+        let n = parse_buffered(&mut buf, &cfg, &mut req).unwrap();
+        assert_eq!(n, Some(head_len));
+        req.head = buf.split_to(head_len);
+        assert_eq!(req.path(), "/a");
+        assert_eq!(req.headers().get_str("host"), Some("x"));
+        assert_eq!(buf.front(), b"NEXT");
+    }
+
+    #[test]
+    fn incomplete_head_over_the_limit_across_nodes_is_rejected() {
+        let cfg = H1Config {
+            max_header_bytes: 64,
+            ..H1Config::default()
+        };
+        let mut req = Request::default();
+        let mut buf = LinkBuffer::new();
+        buf.extend_in_new_node(b"GET /a HTTP/1.1\r\nX-Long: ");
+        buf.extend_in_new_node(&[b'a'; 100]);
+        let err = parse_buffered(&mut buf, &cfg, &mut req).unwrap_err();
+        assert_eq!(
+            err.status,
+            http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        );
+    }
 }
