@@ -79,13 +79,14 @@ fn main() -> khz::Result<()> {
         };
         let method = Method::from_bytes(method.as_bytes())
             .map_err(|e| khz::Error::from_source(khz::ErrorKind::Config, e))?;
-        match handler {
-            "plaintext" => server.handle(method, path, plaintext)?,
-            "json" => server.handle(method, path, json)?,
-            "echo" => server.handle(method, path, echo)?,
-            "user_post" => server.handle(method, path, user_post)?,
-            _ => server.handle(method, path, generic)?,
-        }
+        let registered = match handler {
+            "plaintext" => server.handle(method, path, plaintext),
+            "json" => server.handle(method, path, json),
+            "echo" => server.handle(method, path, echo),
+            "user_post" => server.handle(method, path, user_post),
+            _ => server.handle(method, path, generic),
+        };
+        registered?;
     }
     server.spin_blocking()
 }

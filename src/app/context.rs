@@ -17,7 +17,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, StatusCode, Version};
 
-use super::engine::App;
+use super::engine::{App, Routed};
 use super::handler::Chain;
 use super::keys::Keys;
 use crate::protocol::{ConnInfo, Exchange, HeaderView, Request, Response};
@@ -35,6 +35,7 @@ pub struct RequestContext {
     pub(crate) params: Vec<(u32, u32)>,
     /// Index of the matched route in the app's route table.
     pub(crate) route: Option<usize>,
+    pub(crate) routed: Routed,
     pub(crate) chain: Option<Chain>,
     pub(crate) next_index: usize,
     pub(crate) aborted: bool,
@@ -51,6 +52,7 @@ impl RequestContext {
             routing_path: String::new(),
             params: Vec::new(),
             route: None,
+            routed: Routed::Pending,
             chain: None,
             next_index: 0,
             aborted: false,
@@ -264,6 +266,7 @@ impl RequestContext {
         self.routing_path.clear();
         self.params.clear();
         self.route = None;
+        self.routed = Routed::Pending;
         self.chain = None;
         self.next_index = 0;
         self.aborted = false;

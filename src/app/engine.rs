@@ -12,7 +12,7 @@ use http::{Method, StatusCode};
 use super::context::RequestContext;
 use super::handler::Chain;
 use super::keys::StateMap;
-use crate::protocol::{ConnInfo, HttpService};
+use crate::protocol::{BodyMode, ConnInfo, HttpService};
 use crate::route::Router;
 
 /// One registered route, frozen.
@@ -21,6 +21,7 @@ pub(crate) struct RouteInfo {
     pub(crate) handler_name: &'static str,
     pub(crate) param_names: Vec<String>,
     pub(crate) chain: Chain,
+    pub(crate) stream_body: bool,
 }
 
 /// Router behaviour switches (Hertz names).
@@ -44,6 +45,26 @@ pub(crate) struct App {
     pub(crate) opts: RouteOptions,
     pub(crate) state: StateMap,
     pub(crate) continue_hook: Option<ContinueHook>,
+    /// Largest body read into memory (`max_request_body_size`).
+    pub(crate) max_body_bytes: usize,
+    /// Every request body is streamed.
+    pub(crate) stream_all: bool,
+    /// Some route streams its body (so bodies need routing before they are read).
+    pub(crate) any_stream_route: bool,
+    pub(crate) max_stream_body: Option<u64>,
+}
+
+/// The outcome of routing a request, cached in the context when it happens before the body is
+/// read (to decide on 100-continue or body streaming) so dispatch does not route twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Routed {
+    /// Not routed yet.
+    #[default]
+    Pending,
+    Matched,
+    Missed,
+    /// The path is not valid percent-encoded UTF-8.
+    BadPath,
 }
 
 /// The app as the protocol layer's service.
@@ -65,26 +86,58 @@ impl HttpService for AppService {
         dispatch(&self.app, ctx)
     }
 
+    fn body_mode(&self, ctx: &mut RequestContext) -> BodyMode {
+        let app = &self.app;
+        let stream = app.stream_all
+            || (app.any_stream_route
+                && route_once(app, ctx) == Routed::Matched
+                && ctx.route.is_some_and(|i| app.routes[i].stream_body));
+        if stream {
+            BodyMode::Stream {
+                limit: app.max_stream_body,
+            }
+        } else {
+            BodyMode::Buffer
+        }
+    }
+
     fn accept_continue(&self, ctx: &mut RequestContext) -> bool {
         let Some(hook) = self.app.continue_hook.as_ref() else {
             return true;
         };
         // Let the hook see the path, the matched route and its parameters.
-        if prepare_path(ctx, self.app.opts.use_raw_path) {
-            route(&self.app, ctx);
-        }
+        route_once(&self.app, ctx);
         hook(ctx)
     }
 }
 
+/// Routes the request unless that already happened for it, and returns the outcome.
+fn route_once(app: &App, ctx: &mut RequestContext) -> Routed {
+    if ctx.routed == Routed::Pending {
+        ctx.routed = if !prepare_path(ctx, app.opts.use_raw_path) {
+            Routed::BadPath
+        } else if route(app, ctx) {
+            Routed::Matched
+        } else {
+            Routed::Missed
+        };
+    }
+    ctx.routed
+}
+
 /// Serves one request on `ctx`.
 pub(crate) async fn dispatch(app: &App, ctx: &mut RequestContext) {
-    if !prepare_path(ctx, app.opts.use_raw_path) {
-        ctx.string(StatusCode::BAD_REQUEST, "invalid percent-encoding in path");
-        return;
-    }
-    if !route(app, ctx) && !handle_miss(app, ctx) {
-        return;
+    match route_once(app, ctx) {
+        Routed::Matched => {}
+        Routed::BadPath => {
+            ctx.string(StatusCode::BAD_REQUEST, "invalid percent-encoding in path");
+            return;
+        }
+        Routed::Missed | Routed::Pending => {
+            if !handle_miss(app, ctx) {
+                return;
+            }
+        }
     }
     ctx.next().await;
 }

@@ -12,11 +12,13 @@
 //! - [`ut`]: in-process testing ([`ut::perform_request`]).
 
 pub mod context;
+mod context_body;
 mod context_response;
 pub(crate) mod engine;
 pub mod handler;
 mod keys;
 pub mod options;
+mod route_handle;
 pub mod run;
 pub mod server;
 pub mod ut;
@@ -24,4 +26,4 @@ pub mod ut;
 pub use context::RequestContext;
 pub use handler::{handler_fn, AsyncHandlerFn, BoxFuture, FnHandler, Handler};
 pub use run::ServerHandle;
-pub use server::{RouteDesc, RouterGroup, Server};
+pub use server::{Route, RouteDesc, RouterGroup, Server};

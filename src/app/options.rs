@@ -10,6 +10,8 @@
 //! | [`write_timeout`](Server::write_timeout) | 60 s | writing one response → drop |
 //! | [`keep_alive`](Server::keep_alive) | on | HTTP keep-alive |
 //! | [`max_request_body_size`](Server::max_request_body_size) | 4 MiB | larger → 413 |
+//! | [`stream_request_body`](Server::stream_request_body) | off | stream every body to handlers (per route: [`Route::stream_body`](crate::app::server::Route::stream_body)) |
+//! | [`max_stream_body_size`](Server::max_stream_body_size) | unlimited | larger streamed body → 413 |
 //! | [`max_header_bytes`](Server::max_header_bytes) | 64 KiB | larger head → 431 (Hertz: 1 MiB) |
 //! | [`max_uri_len`](Server::max_uri_len) | 8 KiB | longer target → 414 |
 //! | [`max_headers`](Server::max_headers) | 128 | more header lines → 431 |
@@ -44,6 +46,10 @@ pub(crate) struct Options {
     pub(crate) route: RouteOptions,
     pub(crate) print_routes: bool,
     pub(crate) workers: Option<usize>,
+    /// Stream every request body (Hertz `WithStreamBody`).
+    pub(crate) stream_request_body: bool,
+    /// Largest streamed request body (`None`: unlimited).
+    pub(crate) max_stream_body_size: Option<u64>,
 }
 
 impl Default for Options {
@@ -63,6 +69,8 @@ impl Default for Options {
             },
             print_routes: true,
             workers: None,
+            stream_request_body: false,
+            max_stream_body_size: None,
         }
     }
 }
@@ -144,6 +152,22 @@ impl Server {
     /// Largest accepted request body in bytes (413 above).
     pub fn max_request_body_size(mut self, bytes: usize) -> Self {
         self.opts.h1.max_body_bytes = bytes;
+        self
+    }
+
+    /// Streams the request body of every route to its handler (Hertz `WithStreamBody`); see
+    /// [`Route::stream_body`](crate::app::server::Route::stream_body) to stream only some routes.
+    pub fn stream_request_body(mut self, on: bool) -> Self {
+        self.opts.stream_request_body = on;
+        self
+    }
+
+    /// Largest streamed request body in bytes: a larger `Content-Length` is answered 413 before
+    /// the handler runs, and a chunked body that grows past it ends its stream with a 413
+    /// [`BodyError`](crate::protocol::BodyError). Unlimited by default — the handler consumes
+    /// the stream at its own pace and decides what to keep.
+    pub fn max_stream_body_size(mut self, bytes: u64) -> Self {
+        self.opts.max_stream_body_size = Some(bytes);
         self
     }
 

@@ -6,6 +6,7 @@
 //! starts, so middleware applies to a group's routes regardless of registration order.
 
 use std::future::Future;
+use std::ops::Range;
 use std::sync::Arc;
 
 use http::Method;
@@ -15,6 +16,7 @@ use super::engine::{self, App, AppService, ContinueHook, RouteInfo};
 use super::handler::{BoxFuture, Chain, Handler, NamedHandler};
 use super::keys::StateMap;
 use super::options::Options;
+pub use super::route_handle::Route;
 use crate::route::{self, Router};
 use crate::{Error, ErrorKind, Result};
 
@@ -31,6 +33,8 @@ pub(crate) struct PendingRoute {
     pub(crate) pattern: String,
     pub(crate) group: usize,
     pub(crate) handler: NamedHandler,
+    /// Whether the route's request body is streamed to the handler.
+    pub(crate) stream_body: bool,
 }
 
 /// A route as listed by [`Server::routes`].
@@ -141,13 +145,20 @@ impl Server {
     }
 
     /// Registers `handler` for `method` (any method, including custom ones) at `path`.
-    pub fn handle<H: Handler>(&mut self, method: Method, path: &str, handler: H) -> Result<()> {
-        self.register(0, method, path, NamedHandler::new(handler))
+    pub fn handle<H: Handler>(
+        &mut self,
+        method: Method,
+        path: &str,
+        handler: H,
+    ) -> Result<Route<'_>> {
+        let ids = self.register(0, method, path, NamedHandler::new(handler))?;
+        Ok(Route::new(self, ids))
     }
 
     /// Registers `handler` at `path` for every standard method.
-    pub fn any<H: Handler>(&mut self, path: &str, handler: H) -> Result<()> {
-        self.register_any(0, path, NamedHandler::new(handler))
+    pub fn any<H: Handler>(&mut self, path: &str, handler: H) -> Result<Route<'_>> {
+        let ids = self.register_any(0, path, NamedHandler::new(handler))?;
+        Ok(Route::new(self, ids))
     }
 
     /// Handler(s) for requests no route matches (after server middleware). Default: 404
@@ -226,7 +237,7 @@ impl Server {
         method: Method,
         path: &str,
         h: NamedHandler,
-    ) -> Result<()> {
+    ) -> Result<Range<usize>> {
         let pattern = join_paths(&self.groups[group].prefix, path);
         let id = self.routes.len();
         self.router
@@ -237,11 +248,13 @@ impl Server {
             pattern,
             group,
             handler: h,
+            stream_body: false,
         });
-        Ok(())
+        Ok(id..id + 1)
     }
 
-    fn register_any(&mut self, group: usize, path: &str, h: NamedHandler) -> Result<()> {
+    fn register_any(&mut self, group: usize, path: &str, h: NamedHandler) -> Result<Range<usize>> {
+        let first = self.routes.len();
         for m in [
             Method::GET,
             Method::POST,
@@ -255,7 +268,7 @@ impl Server {
         ] {
             self.register(group, m, path, h.clone())?;
         }
-        Ok(())
+        Ok(first..self.routes.len())
     }
 
     /// Middleware applying to routes of `group`: outermost group first.
@@ -290,6 +303,7 @@ impl Server {
                 param_names: route::param_names(&r.pattern)
                     .map_err(|e| Error::from_source(ErrorKind::Route, e))?,
                 chain: self.chain(r.group, std::slice::from_ref(&r.handler)),
+                stream_body: r.stream_body,
             });
         }
         let fallback = |user: &[NamedHandler], default: NamedHandler| {
@@ -310,6 +324,10 @@ impl Server {
             opts: self.opts.route.clone(),
             state: self.state.clone(),
             continue_hook: self.continue_hook.clone(),
+            max_body_bytes: self.opts.h1.max_body_bytes,
+            stream_all: self.opts.stream_request_body,
+            any_stream_route: self.routes.iter().any(|r| r.stream_body),
+            max_stream_body: self.opts.max_stream_body_size,
         })
     }
 
@@ -363,15 +381,24 @@ impl RouterGroup<'_> {
     }
 
     /// Registers `handler` for `method` at `path` under this group.
-    pub fn handle<H: Handler>(&mut self, method: Method, path: &str, handler: H) -> Result<()> {
-        self.server
-            .register(self.id, method, path, NamedHandler::new(handler))
+    pub fn handle<H: Handler>(
+        &mut self,
+        method: Method,
+        path: &str,
+        handler: H,
+    ) -> Result<Route<'_>> {
+        let ids = self
+            .server
+            .register(self.id, method, path, NamedHandler::new(handler))?;
+        Ok(Route::new(self.server, ids))
     }
 
     /// Registers `handler` at `path` under this group for every standard method.
-    pub fn any<H: Handler>(&mut self, path: &str, handler: H) -> Result<()> {
-        self.server
-            .register_any(self.id, path, NamedHandler::new(handler))
+    pub fn any<H: Handler>(&mut self, path: &str, handler: H) -> Result<Route<'_>> {
+        let ids = self
+            .server
+            .register_any(self.id, path, NamedHandler::new(handler))?;
+        Ok(Route::new(self.server, ids))
     }
 }
 
@@ -389,7 +416,7 @@ macro_rules! method_shortcuts {
     };
     (@one $name:ident $method:ident $doc:literal) => {
         #[doc = concat!("Registers a `", $doc, "` route; an invalid or conflicting path is an `Err`.")]
-        pub fn $name<H: Handler>(&mut self, path: &str, handler: H) -> Result<()> {
+        pub fn $name<H: Handler>(&mut self, path: &str, handler: H) -> Result<Route<'_>> {
             self.handle(Method::$method, path, handler)
         }
     };

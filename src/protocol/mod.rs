@@ -5,9 +5,11 @@
 
 pub mod http1;
 pub mod request;
+pub mod request_body;
 pub mod response;
 pub mod service;
 
 pub use request::{HeaderView, Request};
+pub use request_body::{BodyError, RequestBody};
 pub use response::{Body, BodyStream, BoxError, Response};
-pub use service::{ConnInfo, Exchange, HttpService};
+pub use service::{BodyMode, ConnInfo, Exchange, HttpService};

@@ -66,6 +66,8 @@ pub struct Request {
     pub(crate) trailer_block: Bytes,
     pub(crate) trailers: Vec<HeaderSpan>,
     pub(crate) body: Bytes,
+    /// The body still arriving from the connection, when the service asked to stream it.
+    pub(crate) body_stream: Option<crate::protocol::RequestBody>,
     pub(crate) framing: Framing,
 }
 
@@ -82,6 +84,7 @@ impl Default for Request {
             trailer_block: Bytes::new(),
             trailers: Vec::new(),
             body: Bytes::new(),
+            body_stream: None,
             framing: Framing::default(),
         }
     }
@@ -165,6 +168,19 @@ impl Request {
         &self.body
     }
 
+    /// Whether the body is still arriving as a stream (taken with [`Request::take_body_stream`]).
+    pub fn has_body_stream(&self) -> bool {
+        self.body_stream.is_some()
+    }
+
+    /// Takes the body as a stream: the live stream if the body is streamed, otherwise the
+    /// buffered body as one chunk (which [`Request::body`] keeps returning).
+    pub fn take_body_stream(&mut self) -> crate::protocol::RequestBody {
+        self.body_stream
+            .take()
+            .unwrap_or_else(|| crate::protocol::RequestBody::once(self.body.clone()))
+    }
+
     /// Replaces the body (used by middleware that decodes or rewrites it).
     pub fn set_body(&mut self, body: Bytes) {
         self.body = body;
@@ -207,6 +223,7 @@ impl Request {
         self.trailer_block = Bytes::new();
         self.trailers.clear();
         self.body = Bytes::new();
+        self.body_stream = None;
         self.framing = Framing::default();
     }
 }

@@ -22,6 +22,22 @@ pub struct ConnInfo {
     pub local: SocketAddr,
 }
 
+/// How the driver delivers a request body to the service, decided from the request head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyMode {
+    /// Read the whole body (bounded by the driver's body-size limit) before calling the
+    /// service; the request's `body()` holds it.
+    #[default]
+    Buffer,
+    /// Call the service at once and deliver the body as a [`RequestBody`](super::RequestBody)
+    /// stream while it runs, up to `limit` bytes (`None`: unlimited). Trailers of a streamed
+    /// chunked body are read and discarded.
+    Stream {
+        /// Largest body accepted; a larger one ends the stream with a 413 error.
+        limit: Option<u64>,
+    },
+}
+
 /// Per-connection request/response state, reused across requests.
 pub trait Exchange: Send + 'static {
     /// The request being served.
@@ -42,6 +58,12 @@ pub trait HttpService: Send + Sync + 'static {
 
     /// Serves the request in `ex`, leaving the answer in its response.
     fn call<'a>(&'a self, ex: &'a mut Self::Exchange) -> impl Future<Output = ()> + Send + 'a;
+
+    /// Chooses how the body of the request in `ex` (head parsed, body not yet read) is
+    /// delivered. Called only for requests that have a body. Buffers by default.
+    fn body_mode(&self, _ex: &mut Self::Exchange) -> BodyMode {
+        BodyMode::Buffer
+    }
 
     /// Decides whether to accept a request that sent `Expect: 100-continue` (head parsed, body
     /// not yet read). `false` answers 417 Expectation Failed. Accepts by default.

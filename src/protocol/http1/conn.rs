@@ -24,9 +24,10 @@ use super::config::H1Config;
 use super::encode::{self, Framing};
 use super::error::{self, ProtocolError};
 use super::parse::parse_head;
+use super::stream_body;
 use crate::protocol::request::Request;
 use crate::protocol::response::Body;
-use crate::protocol::service::{ConnInfo, Exchange, HttpService};
+use crate::protocol::service::{BodyMode, ConnInfo, Exchange, HttpService};
 use crate::transport::{Conn, ConnHandler, LinkBuffer, Shutdown};
 
 /// Serves HTTP/1.1 on transport connections with an [`HttpService`].
@@ -79,9 +80,30 @@ where
             Ok(HeadEnd::Close) => return conn.close(write_deadline(cfg), None).await,
             Err(e) => return reject(conn, e, cfg).await,
         };
-        if let Err(e) = read_body(&mut conn, &mut ex, service, cfg, deadline).await {
-            return reject(conn, e, cfg).await;
-        }
+        let framing = ex.request_mut().framing;
+        let has_body = framing.chunked || framing.content_length.unwrap_or(0) > 0;
+        let mode = if has_body {
+            service.body_mode(&mut ex)
+        } else {
+            BodyMode::Buffer
+        };
+        let stream_limit = match mode {
+            BodyMode::Buffer => {
+                if let Err(e) = read_body(&mut conn, &mut ex, service, cfg, deadline).await {
+                    return reject(conn, e, cfg).await;
+                }
+                None
+            }
+            BodyMode::Stream { limit } => {
+                if limit.is_some_and(|max| framing.content_length.unwrap_or(0) > max) {
+                    return reject(conn, error::BODY_TOO_LARGE, cfg).await;
+                }
+                if let Err(e) = answer_continue(&mut conn, &mut ex, service, cfg).await {
+                    return reject(conn, e, cfg).await;
+                }
+                Some(limit)
+            }
+        };
         let req = ex.request_mut();
         let version = req.version();
         let head_only = req.method() == Method::HEAD;
@@ -89,7 +111,15 @@ where
         let wants_keep_alive = req.keep_alive();
         conn.reader().observe(message_len);
 
-        service.call(&mut ex).await;
+        let body_in_sync = match stream_limit {
+            None => {
+                service.call(&mut ex).await;
+                true
+            }
+            Some(limit) => {
+                stream_body::call_streaming(&mut conn, service, &mut ex, cfg, limit).await
+            }
+        };
 
         let resp = ex.response_mut();
         let close_header = resp
@@ -97,6 +127,7 @@ where
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
         let mut keep_alive = cfg.keep_alive
             && wants_keep_alive
+            && body_in_sync
             && !resp.connection_close()
             && !close_header
             && !shutdown.is_draining();
@@ -121,7 +152,10 @@ where
             return;
         }
         if !keep_alive {
-            let linger = (!conn.reader().is_empty()).then_some(cfg.linger);
+            // Unread input (pipelined requests, or a body the handler left) must not turn the
+            // close into a reset that destroys the response in flight.
+            let unread = !conn.reader().is_empty() || !body_in_sync;
+            let linger = unread.then_some(cfg.linger);
             return conn.close(write_deadline(cfg), linger).await;
         }
         if conn.writer().len() >= cfg.pipeline_flush_bytes
@@ -222,16 +256,7 @@ where
     if length > cfg.max_body_bytes as u64 {
         return Err(error::BODY_TOO_LARGE);
     }
-    let has_body = framing.chunked || length > 0;
-    if framing.expect_continue && has_body && conn.reader().is_empty() {
-        if !service.accept_continue(ex) {
-            return Err(error::CONTINUE_REFUSED);
-        }
-        conn.writer().write(b"HTTP/1.1 100 Continue\r\n\r\n");
-        conn.flush(write_deadline(cfg))
-            .await
-            .map_err(|_| error::INCOMPLETE_BODY)?;
-    }
+    answer_continue(conn, ex, service, cfg).await?;
     if framing.chunked {
         let mut decoder = ChunkedDecoder::new(cfg.max_body_bytes);
         let mut out = BytesMut::new();
@@ -250,6 +275,32 @@ where
             fill(conn, missing, &mut deadline, cfg).await?;
         }
         ex.request_mut().body = conn.reader().split_to(need);
+    }
+    Ok(())
+}
+
+/// Answers `Expect: 100-continue` (if the request has a body and none of it arrived yet): asks
+/// the service, then sends `100 Continue` or fails with 417.
+async fn answer_continue<S, H>(
+    conn: &mut Conn<S>,
+    ex: &mut H::Exchange,
+    service: &H,
+    cfg: &H1Config,
+) -> Result<(), ProtocolError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    H: HttpService,
+{
+    let framing = ex.request_mut().framing;
+    let has_body = framing.chunked || framing.content_length.unwrap_or(0) > 0;
+    if framing.expect_continue && has_body && conn.reader().is_empty() {
+        if !service.accept_continue(ex) {
+            return Err(error::CONTINUE_REFUSED);
+        }
+        conn.writer().write(b"HTTP/1.1 100 Continue\r\n\r\n");
+        conn.flush(write_deadline(cfg))
+            .await
+            .map_err(|_| error::INCOMPLETE_BODY)?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! - [`body`]: the chunked body decoder.
 //! - [`encode`]: response encoding.
 //! - [`conn`]: the connection loop.
+//! - `stream_body`: request bodies streamed to a running handler.
 //! - [`error`]: protocol errors and their status codes.
 
 pub mod body;
@@ -16,6 +17,7 @@ pub mod conn;
 pub mod encode;
 pub mod error;
 pub mod parse;
+mod stream_body;
 
 pub use config::H1Config;
 pub use conn::{serve, Http1};
