@@ -11,6 +11,7 @@
 //! - [`engine`]: the frozen app and request dispatch.
 //! - [`ut`]: in-process testing ([`ut::perform_request`]).
 
+mod body_writer;
 pub mod context;
 mod context_body;
 mod context_response;
@@ -21,8 +22,10 @@ pub mod options;
 mod route_handle;
 pub mod run;
 pub mod server;
+pub mod sse;
 pub mod ut;
 
+pub use body_writer::{BodyWriter, ClientGone};
 pub use context::RequestContext;
 pub use handler::{handler_fn, AsyncHandlerFn, BoxFuture, FnHandler, Handler};
 pub use run::ServerHandle;
