@@ -17,6 +17,7 @@ mod context_body;
 mod context_response;
 pub(crate) mod engine;
 pub mod handler;
+mod hijack;
 mod keys;
 pub mod options;
 mod route_handle;

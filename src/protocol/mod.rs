@@ -8,8 +8,10 @@ pub mod request;
 pub mod request_body;
 pub mod response;
 pub mod service;
+pub mod upgraded;
 
 pub use request::{HeaderView, Request};
 pub use request_body::{BodyError, RequestBody};
 pub use response::{Body, BodyStream, BoxError, Response};
 pub use service::{BodyMode, ConnInfo, Exchange, HttpService};
+pub use upgraded::{OnUpgrade, UpgradeFuture, Upgraded};

@@ -14,6 +14,8 @@ use futures_core::Stream;
 use http::header::{self, HeaderName, HeaderValue};
 use http::StatusCode;
 
+use super::upgraded::OnUpgrade;
+
 /// An error from a body stream.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -92,6 +94,7 @@ pub struct Response {
     body: Body,
     scratch: Vec<u8>,
     close: bool,
+    upgrade: Option<OnUpgrade>,
 }
 
 impl Default for Response {
@@ -103,6 +106,7 @@ impl Default for Response {
             body: Body::Empty,
             scratch: Vec::new(),
             close: false,
+            upgrade: None,
         }
     }
 }
@@ -245,8 +249,26 @@ impl Response {
         self.close
     }
 
+    /// Hands the connection to `on_upgrade` once this response's head (and body, if any) is
+    /// sent. With status 101 the head carries `Connection: upgrade`; with any other status the
+    /// response is close-delimited (no length) and the connection is not reused.
+    pub fn set_upgrade(&mut self, on_upgrade: OnUpgrade) {
+        self.upgrade = Some(on_upgrade);
+    }
+
+    /// Whether the connection will be handed over after this response.
+    pub fn has_upgrade(&self) -> bool {
+        self.upgrade.is_some()
+    }
+
+    /// Takes the upgrade callback (the protocol driver does, after sending the head).
+    pub fn take_upgrade(&mut self) -> Option<OnUpgrade> {
+        self.upgrade.take()
+    }
+
     /// Clears status, headers and body (keeping allocations) for the next request.
     pub fn clear(&mut self) {
+        self.upgrade = None;
         self.status = StatusCode::OK;
         self.content_type = None;
         self.headers.clear();

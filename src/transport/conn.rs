@@ -65,6 +65,14 @@ where
         self.local
     }
 
+    /// Gives up the connection: the stream and the bytes read but not consumed yet. Pending
+    /// writes are dropped, so flush first.
+    pub fn into_parts(mut self) -> (S, bytes::Bytes) {
+        let unread = self.reader.len();
+        let rest = self.reader.split_to(unread);
+        (self.io, rest)
+    }
+
     /// The read buffer.
     pub fn reader(&mut self) -> &mut LinkBuffer {
         &mut self.reader

@@ -28,6 +28,7 @@ use super::stream_body;
 use crate::protocol::request::Request;
 use crate::protocol::response::Body;
 use crate::protocol::service::{BodyMode, ConnInfo, Exchange, HttpService};
+use crate::protocol::upgraded::Upgraded;
 use crate::transport::{Conn, ConnHandler, LinkBuffer, Shutdown};
 
 /// Serves HTTP/1.1 on transport connections with an [`HttpService`].
@@ -66,7 +67,7 @@ enum HeadEnd {
 /// Drives one connection until it closes.
 pub async fn serve<S, H>(mut conn: Conn<S>, service: &H, cfg: &H1Config, shutdown: &Shutdown)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     H: HttpService,
 {
     let info = ConnInfo {
@@ -131,7 +132,13 @@ where
             && !resp.connection_close()
             && !close_header
             && !shutdown.is_draining();
-        let framing = encode::framing_for(resp, version);
+        let upgrade = resp.take_upgrade();
+        let framing = match &upgrade {
+            // The connection is handed over after the head: the length is not known.
+            Some(_) if resp.status() == StatusCode::SWITCHING_PROTOCOLS => Framing::NoBody,
+            Some(_) => Framing::CloseDelimited,
+            None => encode::framing_for(resp, version),
+        };
         if framing == Framing::CloseDelimited {
             keep_alive = false;
         }
@@ -150,6 +157,15 @@ where
         ex.reset();
         if !written {
             return;
+        }
+        if let Some(on_upgrade) = upgrade {
+            if conn.flush(write_deadline(cfg)).await.is_err() {
+                return;
+            }
+            let peer = conn.peer_addr();
+            let (io, read_ahead) = conn.into_parts();
+            tracing::debug!(peer = %peer, "connection handed over");
+            return on_upgrade(Upgraded::new(io, read_ahead, peer)).await;
         }
         if !keep_alive {
             // Unread input (pipelined requests, or a body the handler left) must not turn the

@@ -130,7 +130,9 @@ pub fn encode_head(
         Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
         Framing::CloseDelimited | Framing::NoBody => {}
     }
-    if !keep_alive {
+    if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
+        out.extend_from_slice(b"Connection: upgrade\r\n");
+    } else if !keep_alive {
         out.extend_from_slice(b"Connection: close\r\n");
     } else if version == Version::HTTP_10 {
         out.extend_from_slice(b"Connection: keep-alive\r\n");
