@@ -14,12 +14,14 @@
 mod body_writer;
 pub mod context;
 mod context_body;
+mod context_protocol;
 mod context_response;
 pub(crate) mod engine;
 pub mod handler;
 mod hijack;
 mod keys;
 pub mod options;
+mod options_protocols;
 mod route_handle;
 pub mod run;
 pub mod server;

@@ -25,6 +25,20 @@
 //! | [`use_raw_path`](Server::use_raw_path) | off | route on the encoded path |
 //! | [`print_routes`](Server::print_routes) | on | route table printed at start-up |
 //! | [`workers`](Server::workers) | CPU count | runtime threads of [`spin_blocking`](Server::spin_blocking) |
+//! | `http2` | on (feature `http2`) | HTTP/2: `h2` by ALPN on TLS, and h2c when on |
+//! | `h2c` | off | HTTP/2 with prior knowledge next to HTTP/1.1 on the cleartext port |
+//! | `http2_max_concurrent_streams` | 200 | more open streams → RST_STREAM `REFUSED_STREAM` |
+//! | `http2_initial_stream_window_size` / `…_connection_window_size` | 1 MiB / 2 MiB | flow-control windows |
+//! | `http2_max_frame_size` | 16 KiB | largest frame accepted |
+//! | `http2_max_header_list_size` | `max_header_bytes` | larger header block → 431 + RST_STREAM |
+//! | `http2_keep_alive` | off (timeout 20 s) | PING interval; unanswered → connection dropped |
+//! | `http2_max_pending_accept_reset_streams` | 20 | rapid-reset flood → GOAWAY `ENHANCE_YOUR_CALM` |
+//! | `http2_max_local_error_reset_streams` | 1024 | error-reset flood → GOAWAY `ENHANCE_YOUR_CALM` |
+//! | `tls` / `tls_pem` | – (feature `tls`) | HTTPS with rustls; ALPN `h2`, `http/1.1`, user protocols |
+//! | `tls_handshake_timeout` | 10 s | slower handshakes are dropped |
+//! | `tls_reloader` | – | swap certificate / configuration while running |
+//! | [`protocol`](Server::protocol) | – | a user protocol server chosen by ALPN name |
+//! | idle / read / write timeouts, body / URI / header limits | as above | apply to HTTP/2 streams too |
 
 use std::time::Duration;
 
@@ -50,6 +64,8 @@ pub(crate) struct Options {
     pub(crate) stream_request_body: bool,
     /// Largest streamed request body (`None`: unlimited).
     pub(crate) max_stream_body_size: Option<u64>,
+    /// HTTP/2, h2c, TLS and user protocols (see `options_protocols.rs`).
+    pub(crate) protocols: super::options_protocols::ProtocolOptions,
 }
 
 impl Default for Options {
@@ -71,6 +87,7 @@ impl Default for Options {
             workers: None,
             stream_request_body: false,
             max_stream_body_size: None,
+            protocols: Default::default(),
         }
     }
 }
@@ -99,6 +116,7 @@ impl Options {
         if self.workers == Some(0) {
             return bad("workers must be at least 1");
         }
+        self.protocols.validate()?;
         Ok(())
     }
 }

@@ -10,7 +10,6 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::server::{Hook, Server};
-use crate::protocol::http1::Http1;
 use crate::transport::{self, Shutdown, StdTransport, TaskTracker, Transport};
 use crate::{Error, ErrorKind, Result};
 
@@ -89,7 +88,7 @@ impl Server {
         let addr = listener.local_addr()?;
         let shutdown = Shutdown::new();
         let tracker = TaskTracker::new();
-        let handler = Arc::new(Http1::new(service, self.opts.h1.clone()));
+        let handler = Arc::new(self.opts.protocols.suite(service, &self.opts.h1));
         let engine = StdTransport::new(self.opts.max_connections);
         let accept = {
             let (shutdown, tracker) = (shutdown.clone(), tracker.clone());

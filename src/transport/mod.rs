@@ -7,18 +7,26 @@
 //! - [`conn`]: a connection = stream + both buffers + deadline-bounded I/O.
 //! - [`listener`]: binding with the right socket options, or adopting a bound listener.
 //! - [`engine`]: the [`Transport`] abstraction and the tokio-based [`StdTransport`].
+//! - [`rewind`]: a stream with already-read bytes put back in front ([`Rewind`]).
+//! - `tls` (feature `tls`): rustls handshakes with a deadline, certificate reload.
 
 pub mod buffer;
 pub mod conn;
 pub mod engine;
 pub mod listener;
+pub mod rewind;
 pub mod shutdown;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod writer;
 
 pub use buffer::LinkBuffer;
 pub use conn::Conn;
 pub use engine::{ConnHandler, StdTransport, Transport};
 pub use listener::{bind, from_std, ListenOptions};
+pub use rewind::Rewind;
 pub use shutdown::Shutdown;
+#[cfg(feature = "tls")]
+pub use tls::{TlsAcceptor, TlsReloader};
 pub use tokio_util::task::TaskTracker;
 pub use writer::WriteBuffer;

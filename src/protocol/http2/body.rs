@@ -1,0 +1,124 @@
+//! Request bodies of HTTP/2 streams, with flow control.
+//!
+//! Buffered ([`collect`]): DATA frames are gathered up to the body-size limit, their flow
+//! control capacity released as they arrive (the limit, not the window, bounds memory), and the
+//! trailers, if any, are read at the end. Streamed ([`pump`]): frames are handed to the
+//! handler's [`RequestBody`](crate::protocol::RequestBody) through a one-slot channel, and a
+//! frame's capacity is released only once the channel took it — so the client can never have
+//! more than about one stream window plus one frame in flight ahead of the handler.
+
+use bytes::{Bytes, BytesMut};
+use h2::RecvStream;
+use http::{HeaderMap, StatusCode};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::protocol::request_body::BodyChunk;
+use crate::protocol::BodyError;
+
+/// Why a body was not read to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyStop {
+    /// Over the size limit (413).
+    TooLarge,
+    /// Not complete by the deadline (408).
+    Timeout,
+    /// The client reset the stream or the connection failed: nobody to answer.
+    Gone,
+    /// The handler dropped its body stream.
+    Dropped,
+}
+
+impl BodyStop {
+    pub(crate) fn error(self) -> BodyError {
+        match self {
+            BodyStop::TooLarge => {
+                BodyError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+            }
+            BodyStop::Timeout => {
+                BodyError::new(StatusCode::REQUEST_TIMEOUT, "request not received in time")
+            }
+            BodyStop::Gone | BodyStop::Dropped => BodyError::new(
+                StatusCode::BAD_REQUEST,
+                "stream reset before the body was complete",
+            ),
+        }
+    }
+}
+
+/// Reads the next DATA frame, bounded by `deadline`.
+async fn next_frame(recv: &mut RecvStream, deadline: Instant) -> Result<Option<Bytes>, BodyStop> {
+    match tokio::time::timeout_at(deadline, recv.data()).await {
+        Err(_) => Err(BodyStop::Timeout),
+        Ok(None) => Ok(None),
+        Ok(Some(Ok(b))) => Ok(Some(b)),
+        Ok(Some(Err(_))) => Err(BodyStop::Gone),
+    }
+}
+
+/// Reads the whole body (at most `limit` bytes) and its trailers by `deadline`.
+pub(crate) async fn collect(
+    recv: &mut RecvStream,
+    limit: usize,
+    deadline: Instant,
+) -> Result<(Bytes, Option<HeaderMap>), BodyStop> {
+    let mut first: Option<Bytes> = None;
+    let mut out = BytesMut::new();
+    let mut total = 0usize;
+    while let Some(frame) = next_frame(recv, deadline).await? {
+        let n = frame.len();
+        total = total.saturating_add(n);
+        if total > limit {
+            return Err(BodyStop::TooLarge);
+        }
+        // The bytes are ours now: the window may open again.
+        let _ = recv.flow_control().release_capacity(n);
+        if first.is_none() && out.is_empty() {
+            first = Some(frame);
+            continue;
+        }
+        if let Some(f) = first.take() {
+            out.extend_from_slice(&f);
+        }
+        out.extend_from_slice(&frame);
+    }
+    let body = first.unwrap_or_else(|| out.freeze());
+    let trailers = match tokio::time::timeout_at(deadline, recv.trailers()).await {
+        Err(_) => return Err(BodyStop::Timeout),
+        Ok(Ok(t)) => t,
+        Ok(Err(_)) => return Err(BodyStop::Gone),
+    };
+    Ok((body, trailers))
+}
+
+/// Feeds the body to a streaming handler. Each frame waits at most `read_timeout`. Returns
+/// how the body ended; on a failure the handler's stream ends with the matching error.
+pub(crate) async fn pump(
+    mut recv: RecvStream,
+    tx: mpsc::Sender<BodyChunk>,
+    limit: Option<u64>,
+    read_timeout: std::time::Duration,
+) -> Result<(), BodyStop> {
+    let mut total = 0u64;
+    let result = loop {
+        let frame = match next_frame(&mut recv, Instant::now() + read_timeout).await {
+            Ok(Some(f)) => f,
+            Ok(None) => break Ok(()),
+            Err(stop) => break Err(stop),
+        };
+        let n = frame.len();
+        total = total.saturating_add(n as u64);
+        if limit.is_some_and(|max| total > max) {
+            break Err(BodyStop::TooLarge);
+        }
+        if tx.send(Ok(frame)).await.is_err() {
+            return Err(BodyStop::Dropped);
+        }
+        let _ = recv.flow_control().release_capacity(n);
+    };
+    if let Err(stop) = result {
+        // The handler must see why its body ended short.
+        let _ = tx.send(Err(stop.error())).await;
+    }
+    result
+}

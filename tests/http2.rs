@@ -1,0 +1,409 @@
+//! HTTP/2 end to end: h2c with prior knowledge next to HTTP/1.1 on one port, request and
+//! response bodies streamed both ways with flow control, trailers, many concurrent streams on
+//! one connection, `curl --http2-prior-knowledge`, an `h2load` smoke run, and graceful shutdown
+//! under HTTP/2 load completing every in-flight stream. The same checks over TLS live in
+//! `tests/tls.rs`; protocol-independent handler tests run over every protocol through
+//! `tests/proto`.
+
+mod common;
+mod proto;
+
+use std::convert::Infallible;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use khz::prelude::*;
+use proto::{Proto, GUARD};
+use tokio::sync::{mpsc, Notify};
+
+async fn ok(ctx: &mut RequestContext) {
+    ctx.string(StatusCode::OK, "ok");
+}
+
+async fn echo(ctx: &mut RequestContext) {
+    let body = ctx.body().clone();
+    let trailer = ctx
+        .request()
+        .trailers()
+        .get_str("x-checksum")
+        .unwrap_or("-")
+        .to_owned();
+    ctx.set_header("x-trailer", trailer);
+    ctx.set_header("x-protocol", format!("{:?}", ctx.protocol()));
+    ctx.data(StatusCode::OK, "application/octet-stream", body);
+}
+
+/// Counts a streamed body chunk by chunk.
+async fn count_stream(ctx: &mut RequestContext) {
+    let mut body = ctx.body_stream();
+    let (mut n, mut chunks) = (0usize, 0usize);
+    while let Some(chunk) = body.next().await {
+        match chunk {
+            Ok(c) => {
+                n += c.len();
+                chunks += 1;
+            }
+            Err(e) => return ctx.abort_with_msg(e.status(), e.to_string()),
+        }
+    }
+    ctx.string(StatusCode::OK, format!("{n} bytes in {chunks} chunks"));
+}
+
+/// Streams `n` chunks of 10 KiB.
+async fn produce(ctx: &mut RequestContext) {
+    let n: usize = ctx.query("n").and_then(|v| v.parse().ok()).unwrap_or(10);
+    let chunks = (0..n).map(|i| Ok::<_, BoxError>(Bytes::from(vec![b'a' + (i % 26) as u8; 10240])));
+    ctx.stream(StatusCode::OK, futures_util::stream::iter(chunks));
+}
+
+async fn upgrade_attempt(ctx: &mut RequestContext) {
+    ctx.upgrade("echo", |_io| async move {});
+}
+
+fn big_body(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+fn routes(s: &mut Server) {
+    s.get("/ok", ok).unwrap();
+    s.post("/echo", echo).unwrap();
+    s.post("/count", count_stream).unwrap().stream_body();
+    s.get("/produce", produce).unwrap();
+    s.get("/upgrade", upgrade_attempt).unwrap();
+}
+
+async fn h2c_server() -> std::net::SocketAddr {
+    let mut s = common::server().h2c(true);
+    routes(&mut s);
+    let (handle, addr) = common::start(s).await;
+    std::mem::forget(handle);
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2c_and_http1_share_the_port() {
+    let addr = h2c_server().await;
+    let mut h2 = Proto::H2c.client(addr).await;
+    let r = h2.get("/ok").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "ok"));
+    assert_eq!(r.version, http::Version::HTTP_2);
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(r.header("content-length"), Some("2"));
+    assert_eq!(r.header("server"), Some("khz"));
+    assert!(r.header("date").is_some());
+    // Raw HTTP/1.1 on the same port, and a request that starts like the preface but is not.
+    let r = common::get(addr, "/ok").await;
+    assert_eq!(r.status_line, "HTTP/1.1 200 OK");
+    let mut c = common::Client::connect(addr).await;
+    let r = c.request("PRIX / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(
+        r.status, 404,
+        "a method that diverges from the preface is HTTP/1.1"
+    );
+    // The protocol is visible to the handler, and only there.
+    let r = h2.request("POST", "/echo", &[], "x").await;
+    assert_eq!(r.header("x-protocol"), Some("HTTP/2.0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2c_is_off_by_default() {
+    let mut s = common::server();
+    routes(&mut s);
+    let (_h, addr) = common::start(s).await;
+    let mut c = common::Client::connect(addr).await;
+    c.send_lenient(&khz_preface()).await;
+    let r = c.read_response().await;
+    assert_eq!(
+        r.status, 505,
+        "the preface is an HTTP/2.0 request line to HTTP/1.1"
+    );
+}
+
+fn khz_preface() -> Vec<u8> {
+    b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_bodies_both_ways_with_small_windows() {
+    let mut s = common::server()
+        .h2c(true)
+        .http2_initial_stream_window_size(65_535)
+        .http2_initial_connection_window_size(65_535);
+    routes(&mut s);
+    let (_h, addr) = common::start(s).await;
+    let mut c = Proto::H2c.client(addr).await;
+    let payload = Bytes::from(big_body(1 << 20));
+    let r = c.request("POST", "/echo", &[], payload.clone()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some("1048576"));
+    assert!(r.body == payload, "echo differs ({} bytes)", r.body.len());
+    // A streamed response of 2 MiB through a 64 KiB window.
+    let r = c.get("/produce?n=200").await;
+    assert_eq!(r.body.len(), 200 * 10240);
+    assert_eq!(r.header("content-length"), None);
+    assert!(r.body[..10240].iter().all(|&b| b == b'a'));
+}
+
+/// A raw HTTP/2 client from the `h2` crate on a fresh cleartext connection.
+async fn h2_client(addr: std::net::SocketAddr) -> h2::client::SendRequest<Bytes> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (client, conn) = h2::client::handshake(tcp).await.expect("h2 handshake");
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    client
+}
+
+async fn read_all(mut body: h2::RecvStream) -> Result<Bytes, h2::Error> {
+    let mut out = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(out))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_trailers_reach_the_handler() {
+    let addr = h2c_server().await;
+    let mut client = h2_client(addr).await.ready().await.unwrap();
+    let req = http::Request::post("http://khz.test/echo")
+        .body(())
+        .unwrap();
+    let (resp, mut send) = client.send_request(req, false).unwrap();
+    send.send_data(Bytes::from_static(b"hello"), false).unwrap();
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("x-checksum", "c0ffee".parse().unwrap());
+    send.send_trailers(trailers).unwrap();
+    let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
+    assert_eq!(resp.headers()["x-trailer"], "c0ffee");
+    assert_eq!(read_all(resp.into_body()).await.unwrap(), "hello");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_request_body_with_back_pressure() {
+    let mut s = common::server()
+        .h2c(true)
+        .http2_initial_stream_window_size(16_384);
+    routes(&mut s);
+    let (_h, addr) = common::start(s).await;
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let pieces: Vec<Bytes> = big_body(500_000)
+        .chunks(10_000)
+        .map(Bytes::copy_from_slice)
+        .collect();
+    let frames = pieces
+        .into_iter()
+        .map(|p| Ok::<_, Infallible>(Frame::data(p)));
+    let req = hyper::Request::post("http://khz.test/count")
+        .body(StreamBody::new(futures_util::stream::iter(frames)))
+        .unwrap();
+    let resp = tokio::time::timeout(GUARD, sender.send_request(req))
+        .await
+        .unwrap()
+        .unwrap();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.starts_with("500000 bytes in "), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_over_the_limit_is_413_on_that_stream_only() {
+    let mut s = common::server().h2c(true).max_request_body_size(1000);
+    routes(&mut s);
+    let (_h, addr) = common::start(s).await;
+    let mut c = Proto::H2c.client(addr).await;
+    let r = c.request("POST", "/echo", &[], vec![b'x'; 5000]).await;
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (413, "request body too large")
+    );
+    // Same connection, next stream.
+    let r = c.request("POST", "/echo", &[], "small").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "small"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_over_http2_is_a_500() {
+    let addr = h2c_server().await;
+    let mut c = Proto::H2c.client(addr).await;
+    let r = c.get("/upgrade").await;
+    assert_eq!(r.status, 500);
+    assert_eq!(c.get("/ok").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_streams_on_one_connection() {
+    let addr = h2c_server().await;
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let mut sender = sender.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = format!("stream {i}");
+            let req = hyper::Request::post("http://khz.test/echo")
+                .body(http_body_util::Full::new(Bytes::from(body.clone())))
+                .unwrap();
+            let resp = sender.send_request(req).await.expect("response");
+            let got = resp.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(got, body);
+        }));
+    }
+    for t in tasks {
+        tokio::time::timeout(GUARD, t).await.unwrap().unwrap();
+    }
+}
+
+/// Runs curl, returning (stdout, stderr). Fails if curl is missing or fails.
+fn curl(args: &[&str]) -> (String, String) {
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "10"])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("the `curl` binary is required: {e}"));
+    assert!(
+        out.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_http2_prior_knowledge() {
+    let addr = h2c_server().await;
+    let url = format!("http://{addr}/echo");
+    let (out, _) = tokio::task::spawn_blocking(move || {
+        curl(&[
+            "--http2-prior-knowledge",
+            "-i",
+            "--data-binary",
+            "from curl",
+            &url,
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(out.starts_with("HTTP/2 200"), "{out}");
+    assert!(out.contains("x-protocol: HTTP/2.0"), "{out}");
+    assert!(out.ends_with("from curl"), "{out}");
+}
+
+/// Runs h2load and returns its output; fails if it is missing.
+pub fn h2load(args: &[&str]) -> String {
+    let out = Command::new("h2load")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("the `h2load` binary (nghttp2-client) is required: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "h2load failed: {text}");
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2load_smoke() {
+    let addr = h2c_server().await;
+    let url = format!("http://{addr}/ok");
+    let out =
+        tokio::task::spawn_blocking(move || h2load(&["-n", "2000", "-c", "4", "-m", "50", &url]))
+            .await
+            .unwrap();
+    assert!(
+        out.contains("2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, 0 errored"),
+        "{out}"
+    );
+    assert!(out.contains("status codes: 2000 2xx"), "{out}");
+}
+
+// ----- graceful shutdown --------------------------------------------------------------------
+
+struct Gate {
+    entered: mpsc::UnboundedSender<()>,
+    release: Arc<Notify>,
+    done: AtomicUsize,
+}
+
+async fn slow(ctx: &mut RequestContext) {
+    let gate = ctx.state::<Gate>().expect("gate");
+    let release = gate.release.clone();
+    let _ = gate.entered.send(());
+    release.notified().await;
+    gate.done.fetch_add(1, Ordering::SeqCst);
+    ctx.string(StatusCode::OK, "finished");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_finishes_every_in_flight_stream() {
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let release = Arc::new(Notify::new());
+    let mut s = common::server().h2c(true).with_state(Gate {
+        entered: entered_tx,
+        release: release.clone(),
+        done: AtomicUsize::new(0),
+    });
+    s.get("/slow", slow).unwrap();
+    s.get("/ok", ok).unwrap();
+    let (handle, addr) = common::start(s).await;
+
+    // 3 connections × 20 streams in flight.
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let client = h2_client(addr).await;
+        for _ in 0..20 {
+            let mut c = client.clone().ready().await.unwrap();
+            let req = http::Request::get("http://khz.test/slow").body(()).unwrap();
+            let (resp, _) = c.send_request(req, true).unwrap();
+            tasks.push(tokio::spawn(async move {
+                let resp = resp.await?;
+                let status = resp.status();
+                let body = read_all(resp.into_body()).await?;
+                Ok::<_, h2::Error>((status, body))
+            }));
+        }
+    }
+    for _ in 0..60 {
+        tokio::time::timeout(GUARD, entered.recv()).await.unwrap();
+    }
+    let shutdown = tokio::spawn(handle.shutdown());
+    // Draining starts while 60 streams wait in their handlers; they all finish, and only
+    // then does the shutdown (which waits for every connection task) complete.
+    tokio::task::yield_now().await;
+    assert!(!shutdown.is_finished());
+    release.notify_waiters();
+    let mut finished = 0;
+    for t in tasks {
+        let (status, body) = tokio::time::timeout(GUARD, t)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!((status.as_u16(), &body[..]), (200, &b"finished"[..]));
+        finished += 1;
+    }
+    assert_eq!(finished, 60);
+    tokio::time::timeout(GUARD, shutdown)
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("shutdown within the exit wait time");
+}

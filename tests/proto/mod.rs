@@ -1,0 +1,341 @@
+//! Protocol-parameterised end-to-end helpers: the same request/response assertions run over
+//! HTTP/1.1, h2c (HTTP/2 with prior knowledge on the cleartext port) and HTTP/2 over TLS
+//! (ALPN `h2`, feature `tls`), through hyper's client — so a handler test written once proves
+//! that handlers cannot tell the protocols apart.
+//!
+//! ```ignore
+//! for proto in Proto::all() {
+//!     let (_h, addr) = proto.start(server_with_routes()).await;
+//!     let mut c = proto.client(addr).await;
+//!     let r = c.get("/ok").await;
+//!     assert_eq!((r.status, r.text().as_str()), (200, "ok"), "{proto}");
+//! }
+//! ```
+
+#![allow(dead_code)]
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::HeaderMap;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use khz::app::ServerHandle;
+use khz::prelude::*;
+
+/// Longest a request may take before the test fails.
+pub const GUARD: Duration = Duration::from_secs(10);
+
+/// A protocol a test runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    /// HTTP/1.1 on the cleartext port.
+    Http1,
+    /// HTTP/2 with prior knowledge on the cleartext port (`.h2c(true)`).
+    H2c,
+    /// HTTP/2 over TLS, chosen by ALPN.
+    #[cfg(feature = "tls")]
+    H2Tls,
+    /// HTTP/1.1 over TLS, chosen by ALPN.
+    #[cfg(feature = "tls")]
+    Http1Tls,
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A self-signed certificate for `localhost` and `127.0.0.1`, made once per test binary.
+#[cfg(feature = "tls")]
+pub struct TestCert {
+    pub cert_der: rustls::pki_types::CertificateDer<'static>,
+    pub key_der: Vec<u8>,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+#[cfg(feature = "tls")]
+pub fn test_cert() -> &'static TestCert {
+    static CERT: OnceLock<TestCert> = OnceLock::new();
+    CERT.get_or_init(|| make_cert("localhost"))
+}
+
+/// A fresh self-signed certificate for `localhost`, `127.0.0.1` and `name`.
+#[cfg(feature = "tls")]
+pub fn make_cert(name: &str) -> TestCert {
+    let names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        name.to_owned(),
+    ];
+    let certified = rcgen::generate_simple_self_signed(names).expect("rcgen certificate");
+    TestCert {
+        cert_der: certified.cert.der().clone(),
+        key_der: certified.signing_key.serialize_der(),
+        cert_pem: certified.cert.pem(),
+        key_pem: certified.signing_key.serialize_pem(),
+    }
+}
+
+/// A rustls server configuration for `cert` (no ALPN: khz fills it in).
+#[cfg(feature = "tls")]
+pub fn server_tls_config(cert: &TestCert) -> rustls::ServerConfig {
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_der.clone().into());
+    rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert_der.clone()], key)
+    .expect("server config")
+}
+
+/// A rustls client configuration trusting `cert`, offering `alpn`.
+#[cfg(feature = "tls")]
+pub fn client_tls_config(cert: &TestCert, alpn: &[&[u8]]) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(cert.cert_der.clone())
+        .expect("trust the test cert");
+    let mut cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    cfg
+}
+
+/// Connects over TLS to `addr` as `localhost` with `cfg`.
+#[cfg(feature = "tls")]
+pub async fn tls_connect(
+    addr: SocketAddr,
+    cfg: rustls::ClientConfig,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg));
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("server name");
+    tokio::time::timeout(GUARD, connector.connect(name, tcp))
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
+}
+
+impl Proto {
+    /// HTTP/1.1, h2c and (with the `tls` feature) HTTP/2 over TLS.
+    pub fn all() -> Vec<Proto> {
+        vec![
+            Proto::Http1,
+            Proto::H2c,
+            #[cfg(feature = "tls")]
+            Proto::H2Tls,
+        ]
+    }
+
+    /// Whether requests go over HTTP/2.
+    pub fn is_h2(self) -> bool {
+        match self {
+            Proto::H2c => true,
+            #[cfg(feature = "tls")]
+            Proto::H2Tls => true,
+            _ => false,
+        }
+    }
+
+    /// The version handlers see.
+    pub fn version(self) -> http::Version {
+        if self.is_h2() {
+            http::Version::HTTP_2
+        } else {
+            http::Version::HTTP_11
+        }
+    }
+
+    /// Sets up `server` so it serves this protocol (h2c on, or TLS with the test cert).
+    pub fn configure(self, server: Server) -> Server {
+        match self {
+            Proto::Http1 | Proto::H2c => server.h2c(true),
+            #[cfg(feature = "tls")]
+            Proto::H2Tls | Proto::Http1Tls => server.tls(server_tls_config(test_cert())),
+        }
+    }
+
+    /// Configures and starts `server`.
+    pub async fn start(self, server: Server) -> (ServerHandle, SocketAddr) {
+        let handle = self.configure(server).start().await.expect("server starts");
+        let addr = handle.local_addr();
+        (handle, addr)
+    }
+
+    /// A client connection speaking this protocol to `addr`.
+    pub async fn client(self, addr: SocketAddr) -> HttpClient {
+        match self {
+            Proto::Http1 => {
+                let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+                HttpClient::http1(TokioIo::new(tcp)).await
+            }
+            Proto::H2c => {
+                let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+                HttpClient::http2(TokioIo::new(tcp)).await
+            }
+            #[cfg(feature = "tls")]
+            Proto::H2Tls => {
+                let cfg = client_tls_config(test_cert(), &[b"h2", b"http/1.1"]);
+                let tls = tls_connect(addr, cfg).await.expect("TLS connect");
+                assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+                HttpClient::http2(TokioIo::new(tls)).await
+            }
+            #[cfg(feature = "tls")]
+            Proto::Http1Tls => {
+                let cfg = client_tls_config(test_cert(), &[b"http/1.1"]);
+                let tls = tls_connect(addr, cfg).await.expect("TLS connect");
+                assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+                HttpClient::http1(TokioIo::new(tls)).await
+            }
+        }
+    }
+}
+
+type Body = Full<Bytes>;
+
+enum Sender {
+    H1(hyper::client::conn::http1::SendRequest<Body>),
+    H2(hyper::client::conn::http2::SendRequest<Body>),
+}
+
+/// One client connection (hyper), HTTP/1.1 or HTTP/2.
+pub struct HttpClient {
+    sender: Sender,
+}
+
+/// A response as every protocol delivers it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub version: http::Version,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub trailers: Option<HeaderMap>,
+}
+
+impl Reply {
+    /// The first value of `name` as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Every value of `name`.
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect()
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.to_vec()).expect("UTF-8 body")
+    }
+}
+
+impl HttpClient {
+    async fn http1<T>(io: T) -> HttpClient
+    where
+        T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let (sender, conn) = hyper::client::conn::http1::handshake(io)
+            .await
+            .expect("HTTP/1.1 handshake");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        HttpClient {
+            sender: Sender::H1(sender),
+        }
+    }
+
+    async fn http2<T>(io: T) -> HttpClient
+    where
+        T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let (sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+            .await
+            .expect("HTTP/2 handshake");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        HttpClient {
+            sender: Sender::H2(sender),
+        }
+    }
+
+    /// Sends a request (`Host: khz.test` unless given) and reads the whole response.
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
+        let h2 = matches!(self.sender, Sender::H2(_));
+        // HTTP/2 carries the host in :authority, from an absolute URI.
+        let uri = if h2 {
+            format!("http://khz.test{path}")
+        } else {
+            path.to_owned()
+        };
+        let mut b = hyper::Request::builder().method(method).uri(uri);
+        if !h2 && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            b = b.header("host", "khz.test");
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = b.body(Full::new(body.into())).expect("valid request");
+        self.send(req).await
+    }
+
+    /// Sends a prepared request and reads the whole response.
+    pub async fn send(&mut self, req: hyper::Request<Body>) -> Reply {
+        let fut = async {
+            let resp = match &mut self.sender {
+                Sender::H1(s) => {
+                    s.ready().await.expect("connection ready");
+                    s.send_request(req).await
+                }
+                Sender::H2(s) => {
+                    s.ready().await.expect("connection ready");
+                    s.send_request(req).await
+                }
+            }
+            .expect("response");
+            let (parts, body) = resp.into_parts();
+            let collected = body.collect().await.expect("body");
+            let trailers = collected.trailers().cloned();
+            Reply {
+                status: parts.status.as_u16(),
+                version: parts.version,
+                headers: parts.headers,
+                body: collected.to_bytes(),
+                trailers,
+            }
+        };
+        tokio::time::timeout(GUARD, fut)
+            .await
+            .expect("response within the guard time")
+    }
+
+    /// `GET path`.
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.request("GET", path, &[], Bytes::new()).await
+    }
+}
