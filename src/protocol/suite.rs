@@ -264,12 +264,9 @@ impl<H: HttpService> Suite<H> {
         use crate::transport::tls::negotiated_alpn;
         let info = conn_info(&conn);
         let (tcp, _) = conn.into_parts();
-        let stream = match tls.accept(tcp).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(peer = %info.peer, error = %e, "TLS connection dropped");
-                return;
-            }
+        // A failed handshake is logged by the acceptor.
+        let Ok(stream) = tls.accept(tcp, info.peer).await else {
+            return;
         };
         let alpn = negotiated_alpn(&stream).map(<[u8]>::to_vec);
         match alpn.as_deref() {

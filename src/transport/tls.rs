@@ -143,14 +143,25 @@ impl TlsAcceptor {
         }
     }
 
-    /// Runs the server handshake on `stream`, bounded by the handshake timeout.
-    pub async fn accept(&self, stream: TcpStream) -> Result<TlsStream<TcpStream>, HandshakeError> {
+    /// Runs the server handshake on `stream` from `peer`, bounded by the handshake timeout. A
+    /// failure is logged (at `warn`, with the peer and the reason) before the socket closes.
+    pub async fn accept(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+    ) -> Result<TlsStream<TcpStream>, HandshakeError> {
         let acceptor = tokio_rustls::TlsAcceptor::from(self.shared.current());
-        match tokio::time::timeout(self.handshake_timeout, acceptor.accept(stream)).await {
-            Err(_) => Err(HandshakeError::Timeout),
-            Ok(Err(e)) => Err(HandshakeError::Failed(e)),
-            Ok(Ok(s)) => Ok(s),
-        }
+        let handshake = acceptor.accept(stream).into_fallible();
+        tokio::pin!(handshake);
+        // The socket stays open until the failure is logged.
+        let (err, _socket) =
+            match tokio::time::timeout(self.handshake_timeout, &mut handshake).await {
+                Ok(Ok(s)) => return Ok(s),
+                Ok(Err((e, socket))) => (HandshakeError::Failed(e), Some(socket)),
+                Err(_) => (HandshakeError::Timeout, None),
+            };
+        tracing::warn!(peer = %peer, error = %err, "TLS connection dropped");
+        Err(err)
     }
 }
 
@@ -173,11 +184,6 @@ impl TlsReloader {
 /// The ALPN protocol the client and server agreed on, if any.
 pub fn negotiated_alpn(stream: &TlsStream<TcpStream>) -> Option<&[u8]> {
     stream.get_ref().1.alpn_protocol()
-}
-
-/// The peer address of a TLS stream's socket, if still known.
-pub fn peer_addr(stream: &TlsStream<TcpStream>) -> Option<SocketAddr> {
-    stream.get_ref().0.peer_addr().ok()
 }
 
 fn invalid(msg: String) -> io::Error {
