@@ -11,7 +11,6 @@ mod proto;
 use std::convert::Infallible;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -20,7 +19,7 @@ use hyper::body::Frame;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use khz::prelude::*;
 use proto::{Proto, GUARD};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, watch};
 
 async fn ok(ctx: &mut RequestContext) {
     ctx.string(StatusCode::OK, "ok");
@@ -339,15 +338,16 @@ async fn h2load_smoke() {
 
 struct Gate {
     entered: mpsc::UnboundedSender<()>,
-    release: Arc<Notify>,
+    /// Level-triggered: handlers wait until it is true.
+    release: watch::Receiver<bool>,
     done: AtomicUsize,
 }
 
 async fn slow(ctx: &mut RequestContext) {
     let gate = ctx.state::<Gate>().expect("gate");
-    let release = gate.release.clone();
+    let mut release = gate.release.clone();
     let _ = gate.entered.send(());
-    release.notified().await;
+    let _ = release.wait_for(|go| *go).await;
     gate.done.fetch_add(1, Ordering::SeqCst);
     ctx.string(StatusCode::OK, "finished");
 }
@@ -355,10 +355,10 @@ async fn slow(ctx: &mut RequestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_finishes_every_in_flight_stream() {
     let (entered_tx, mut entered) = mpsc::unbounded_channel();
-    let release = Arc::new(Notify::new());
+    let (release, release_rx) = watch::channel(false);
     let mut s = common::server().h2c(true).with_state(Gate {
         entered: entered_tx,
-        release: release.clone(),
+        release: release_rx,
         done: AtomicUsize::new(0),
     });
     s.get("/slow", slow).unwrap();
@@ -389,7 +389,7 @@ async fn graceful_shutdown_finishes_every_in_flight_stream() {
     // then does the shutdown (which waits for every connection task) complete.
     tokio::task::yield_now().await;
     assert!(!shutdown.is_finished());
-    release.notify_waiters();
+    release.send_replace(true);
     let mut finished = 0;
     for t in tasks {
         let (status, body) = tokio::time::timeout(GUARD, t)

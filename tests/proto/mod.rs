@@ -16,7 +16,6 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -61,6 +60,7 @@ pub struct TestCert {
 
 #[cfg(feature = "tls")]
 pub fn test_cert() -> &'static TestCert {
+    use std::sync::OnceLock;
     static CERT: OnceLock<TestCert> = OnceLock::new();
     CERT.get_or_init(|| make_cert("localhost"))
 }

@@ -4,7 +4,10 @@
 //!
 //! Refusals mirror HTTP/1.1's status codes, but only the offending stream is affected: it gets
 //! its plain-text error response and, if the client was still sending, RST_STREAM `NO_ERROR`
-//! (RFC 9113 §8.1) — the connection and its other streams go on.
+//! (RFC 9113 §8.1) — the connection and its other streams go on. Malformed requests (RFC 9113
+//! §8.1.1) are `h2`'s to reset with `PROTOCOL_ERROR`; note that it reads a missing `:path` as `/`.
+
+use std::future::poll_fn;
 
 use bytes::Bytes;
 use h2::server::SendResponse;
@@ -68,7 +71,7 @@ async fn handle<H: HttpService>(
     cfg: &H1Config,
     info: ConnInfo,
 ) {
-    let (parts, mut recv) = req.into_parts();
+    let (parts, recv) = req.into_parts();
     if let Err(r) = fill_request(ex.request_mut(), &parts, cfg) {
         return refuse(ex, respond, cfg, info, r).await;
     }
@@ -80,8 +83,7 @@ async fn handle<H: HttpService>(
     } else {
         BodyMode::Buffer
     };
-    let framing = ex.request_mut().framing;
-    if has_body && framing.expect_continue {
+    if has_body && ex.request_mut().framing.expect_continue {
         if !service.accept_continue(ex) {
             return refuse(
                 ex,
@@ -98,12 +100,55 @@ async fn handle<H: HttpService>(
             return;
         }
     }
+    // A client that resets the stream cancels the work for it (the handler future is dropped,
+    // as hyper does): reset streams never pile up running handlers, which would let a
+    // rapid-reset flood of already-accepted streams through.
+    let outcome = {
+        let work = run(service, ex, recv, mode, cfg, info);
+        tokio::pin!(work);
+        tokio::select! {
+            biased;
+            outcome = &mut work => outcome,
+            reset = poll_fn(|cx| respond.poll_reset(cx)) => {
+                tracing::debug!(peer = %info.peer, reason = ?reset.ok(), "stream reset by the client; its handler is dropped");
+                Outcome::Gone
+            }
+        }
+    };
+    match outcome {
+        Outcome::Answer => response::send(ex.response_mut(), respond, cfg, head_only).await,
+        Outcome::Refuse(r) => refuse(ex, respond, cfg, info, r).await,
+        Outcome::Gone => {}
+    }
+}
+
+/// How the work on a stream ended.
+enum Outcome {
+    /// The service answered: send its response.
+    Answer,
+    /// The request was refused before the service ran.
+    Refuse(Refusal),
+    /// The client is gone.
+    Gone,
+}
+
+/// Delivers the body as `mode` asks and calls the service.
+async fn run<H: HttpService>(
+    service: &H,
+    ex: &mut H::Exchange,
+    mut recv: RecvStream,
+    mode: BodyMode,
+    cfg: &H1Config,
+    info: ConnInfo,
+) -> Outcome {
+    let has_body = !recv.is_end_stream();
+    let framing = ex.request_mut().framing;
     match mode {
         BodyMode::Buffer => {
             if has_body {
                 let limit = cfg.max_body_bytes;
                 if framing.content_length.is_some_and(|n| n > limit as u64) {
-                    return refuse(ex, respond, cfg, info, refusal(BodyStop::TooLarge)).await;
+                    return Outcome::Refuse(refusal(BodyStop::TooLarge));
                 }
                 let deadline = Instant::now() + cfg.read_timeout;
                 match body::collect(&mut recv, limit, deadline).await {
@@ -114,15 +159,15 @@ async fn handle<H: HttpService>(
                             fill_trailers(req, &t);
                         }
                     }
-                    Err(BodyStop::Gone | BodyStop::Dropped) => return,
-                    Err(stop) => return refuse(ex, respond, cfg, info, refusal(stop)).await,
+                    Err(BodyStop::Gone | BodyStop::Dropped) => return Outcome::Gone,
+                    Err(stop) => return Outcome::Refuse(refusal(stop)),
                 }
             }
             service.call(ex).await;
         }
         BodyMode::Stream { limit } => {
             if limit.is_some_and(|max| framing.content_length.unwrap_or(0) > max) {
-                return refuse(ex, respond, cfg, info, refusal(BodyStop::TooLarge)).await;
+                return Outcome::Refuse(refusal(BodyStop::TooLarge));
             }
             let (tx, rx) = mpsc::channel(1);
             ex.request_mut().body_stream = Some(RequestBody::channel(rx));
@@ -145,5 +190,5 @@ async fn handle<H: HttpService>(
             }
         }
     }
-    response::send(ex.response_mut(), respond, cfg, head_only).await;
+    Outcome::Answer
 }
