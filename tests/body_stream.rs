@@ -3,8 +3,12 @@
 //! chunk; framing errors, stalls and the streamed-size limit reach the handler as precise
 //! `BodyError`s; a handler that leaves its body unread gets its answer through and the connection
 //! closes; a fully read body keeps the connection alive for the next request.
+//!
+//! The tests that do not depend on HTTP/1.1 framing run over every protocol (`Proto::all()`);
+//! chunked framing, pipelining and 100-continue bytes are checked over raw sockets.
 
 mod common;
+mod proto;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -12,6 +16,7 @@ use std::time::Duration;
 use common::*;
 use futures_util::StreamExt;
 use khz::prelude::*;
+use proto::Proto;
 
 /// FNV-1a over the bytes: an order-sensitive checksum both sides can compute.
 fn fnv(state: u64, bytes: &[u8]) -> u64 {
@@ -57,13 +62,17 @@ async fn collect(ctx: &mut RequestContext) {
 }
 
 async fn serve_with(configure: impl FnOnce(Server) -> Server) -> SocketAddr {
+    serve_proto(Proto::Http1, configure).await
+}
+
+async fn serve_proto(proto: Proto, configure: impl FnOnce(Server) -> Server) -> SocketAddr {
     let mut s = configure(server().max_request_body_size(64 * 1024));
     s.get("/ok", ok).unwrap();
     s.post("/digest", digest).unwrap().stream_body();
     s.post("/buffered", digest).unwrap();
     s.post("/deny", deny).unwrap().stream_body();
     s.post("/collect", collect).unwrap().stream_body();
-    let (handle, addr) = start(s).await;
+    let (handle, addr) = proto.start(s).await;
     std::mem::forget(handle);
     addr
 }
@@ -79,25 +88,27 @@ fn expected(body: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn body_far_over_the_memory_limit_is_streamed_in_chunks() {
-    let addr = serve_with(|s| s).await;
-    let body = payload(8 * 1024 * 1024);
-    let mut c = Client::connect(addr).await;
-    let head = format!(
-        "POST /digest HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    c.send(head).await;
-    c.send(&body).await;
-    let r = c.read_response().await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert!(r.text().starts_with(&expected(&body)), "{}", r.text());
-    let chunks: usize = r.text().rsplit(':').next().unwrap().parse().unwrap();
-    assert!(chunks > 1, "an 8 MiB body arrives in several chunks");
-    assert_eq!(r.header("x-streamed"), Some("true"));
-    assert!(!r.closes(), "a fully read body keeps the connection");
-    // Same connection, next request.
-    let r = c.request("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert_eq!(r.text(), "ok");
+    for proto in Proto::all() {
+        let addr = serve_proto(proto, |s| s).await;
+        let body = payload(8 * 1024 * 1024);
+        let mut c = proto.client(addr).await;
+        let r = c.request("POST", "/digest", &[], body.clone()).await;
+        assert_eq!(r.status, 200, "{proto}: {}", r.text());
+        assert!(
+            r.text().starts_with(&expected(&body)),
+            "{proto}: {}",
+            r.text()
+        );
+        let chunks: usize = r.text().rsplit(':').next().unwrap().parse().unwrap();
+        assert!(
+            chunks > 1,
+            "{proto}: an 8 MiB body arrives in several chunks"
+        );
+        assert_eq!(r.header("x-streamed"), Some("true"));
+        assert!(!r.closes(), "a fully read body keeps the connection");
+        // Same connection, next request.
+        assert_eq!(c.get("/ok").await.text(), "ok", "{proto}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,35 +147,33 @@ async fn chunked_body_is_streamed_and_the_connection_reused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streaming_every_route_server_wide() {
-    let addr = serve_with(|s| s.stream_request_body(true)).await;
-    let body = payload(200 * 1024);
-    let mut c = Client::connect(addr).await;
-    c.send(format!(
-        "POST /buffered HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    ))
-    .await;
-    c.send(&body).await;
-    let r = c.read_response().await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.header("x-streamed"), Some("true"));
-    assert!(r.text().starts_with(&expected(&body)));
+    for proto in Proto::all() {
+        let addr = serve_proto(proto, |s| s.stream_request_body(true)).await;
+        let body = payload(200 * 1024);
+        let mut c = proto.client(addr).await;
+        let r = c.request("POST", "/buffered", &[], body.clone()).await;
+        assert_eq!(r.status, 200, "{proto}: {}", r.text());
+        assert_eq!(r.header("x-streamed"), Some("true"), "{proto}");
+        assert!(r.text().starts_with(&expected(&body)), "{proto}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_bodies_on_a_streamed_route_arrive_too() {
-    let addr = serve_with(|s| s).await;
-    let mut c = Client::connect(addr).await;
-    let r = c
-        .request("POST /digest HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
-        .await;
-    assert!(r.text().starts_with(&expected(b"hello")), "{}", r.text());
-    // No body at all: the stream is simply empty.
-    let r = c
-        .request("POST /digest HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
-        .await;
-    assert_eq!(r.text(), format!("0:{FNV_START:x}:0"));
-    assert!(!r.closes());
+    for proto in Proto::all() {
+        let addr = serve_proto(proto, |s| s).await;
+        let mut c = proto.client(addr).await;
+        let r = c.request("POST", "/digest", &[], "hello").await;
+        assert!(
+            r.text().starts_with(&expected(b"hello")),
+            "{proto}: {}",
+            r.text()
+        );
+        // No body at all: the stream is simply empty.
+        let r = c.request("POST", "/digest", &[], "").await;
+        assert_eq!(r.text(), format!("0:{FNV_START:x}:0"), "{proto}");
+        assert!(!r.closes(), "{proto}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,26 +257,15 @@ async fn peer_closing_mid_body_is_reported_as_incomplete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_body_collects_up_to_the_memory_limit() {
-    let addr = serve_with(|s| s).await;
-    let mut c = Client::connect(addr).await;
-    let body = payload(40_000);
-    c.send(format!(
-        "POST /collect HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    ))
-    .await;
-    c.send(&body).await;
-    assert_eq!(c.read_response().await.text(), "40000");
-    // Over max_request_body_size (64 KiB): the collection fails with 413.
-    let body = payload(100_000);
-    c.send(format!(
-        "POST /collect HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    ))
-    .await;
-    c.send_lenient(&body).await;
-    let r = c.read_response().await;
-    assert_eq!(r.status, 413);
+    for proto in Proto::all() {
+        let addr = serve_proto(proto, |s| s).await;
+        let mut c = proto.client(addr).await;
+        let r = c.request("POST", "/collect", &[], payload(40_000)).await;
+        assert_eq!(r.text(), "40000", "{proto}");
+        // Over max_request_body_size (64 KiB): the collection fails with 413.
+        let r = c.request("POST", "/collect", &[], payload(100_000)).await;
+        assert_eq!(r.status, 413, "{proto}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,13 @@
 //! Handlers and the request context through a real server: panic recovery, aborting the chain,
 //! typed per-request keys, shared state, request accessors, renderers (string, data, JSON,
 //! redirect, streams), header injection refusal, closure handlers, and `khz::ut`.
+//!
+//! The protocol-independent tests run over every protocol (`Proto::all()`: HTTP/1.1, h2c and
+//! HTTP/2 over TLS) through hyper's client; those about HTTP/1.1 framing (pipelining, chunk
+//! boundaries, a truncated chunked body) use raw sockets.
 
 mod common;
+mod proto;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,6 +18,7 @@ use common::*;
 use khz::prelude::*;
 use khz::protocol::BoxError;
 use khz::ut::perform_request;
+use proto::Proto;
 use serde::Serialize;
 use tokio::sync::{mpsc, Notify};
 
@@ -80,26 +86,26 @@ async fn panic_is_500_for_that_request_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_panics_do_not_disturb_concurrent_requests() {
-    let mut s = server();
-    s.get("/ok", ok).unwrap();
-    s.get("/panic", boom).unwrap();
-    let (_handle, addr) = start(s).await;
-    let mut tasks = Vec::new();
-    for i in 0..16 {
-        tasks.push(tokio::spawn(async move {
-            let mut c = Client::connect(addr).await;
-            for j in 0..5 {
-                let path = if (i + j) % 2 == 0 { "/panic" } else { "/ok" };
-                let r = c
-                    .request(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"))
-                    .await;
-                let want = if path == "/ok" { 200 } else { 500 };
-                assert_eq!(r.status, want, "{path} on connection {i}");
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("client task");
+    for proto in Proto::all() {
+        let mut s = server();
+        s.get("/ok", ok).unwrap();
+        s.get("/panic", boom).unwrap();
+        let (_handle, addr) = proto.start(s).await;
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            tasks.push(tokio::spawn(async move {
+                let mut c = proto.client(addr).await;
+                for j in 0..5 {
+                    let path = if (i + j) % 2 == 0 { "/panic" } else { "/ok" };
+                    let r = c.get(path).await;
+                    let want = if path == "/ok" { 200 } else { 500 };
+                    assert_eq!(r.status, want, "{proto}: {path} on connection {i}");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("client task");
+        }
     }
 }
 
@@ -149,33 +155,43 @@ async fn counted(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abort_stops_the_chain() {
-    let mut s = server().with_state(HandlerRuns::default());
-    s.middleware(note_abort);
-    let mut g = s.group("/private");
-    g.middleware(guard);
-    g.get("/thing", counted).unwrap();
-    let (_handle, addr) = start(s).await;
+    for proto in Proto::all() {
+        let mut s = server().with_state(HandlerRuns::default());
+        s.middleware(note_abort);
+        let mut g = s.group("/private");
+        g.middleware(guard);
+        g.get("/thing", counted).unwrap();
+        let (_handle, addr) = proto.start(s).await;
 
-    let send = |token: Option<&str>| {
-        let extra = token.map_or(String::new(), |t| format!("X-Token: {t}\r\n"));
-        format!("GET /private/thing HTTP/1.1\r\nHost: x\r\n{extra}\r\n")
-    };
-    let mut c = Client::connect(addr).await;
-    let r = c.request(send(None)).await;
-    assert_eq!(r.status_line, "HTTP/1.1 403 Forbidden");
-    assert_eq!(r.body, b"");
-    assert_eq!(r.header("content-length"), Some("0"));
-    assert_eq!(r.header("x-aborted"), Some("yes"));
+        let mut c = proto.client(addr).await;
+        let mut send = async |token: Option<&str>| {
+            let headers: Vec<(&str, &str)> = token.map(|t| ("x-token", t)).into_iter().collect();
+            c.request("GET", "/private/thing", &headers, "").await
+        };
+        let r = send(None).await;
+        assert_eq!(r.status, 403, "{proto}");
+        assert_eq!(r.body, "", "{proto}");
+        assert_eq!(r.header("content-length"), Some("0"), "{proto}");
+        assert_eq!(r.header("x-aborted"), Some("yes"), "{proto}");
 
-    let r = c.request(send(Some("bad"))).await;
-    assert_eq!((r.status, r.text().as_str()), (401, "bad token"));
+        let r = send(Some("bad")).await;
+        assert_eq!((r.status, r.text().as_str()), (401, "bad token"), "{proto}");
 
-    let r = c.request(send(Some("tea"))).await;
-    assert_eq!((r.status, r.text().as_str()), (418, "short and stout"));
+        let r = send(Some("tea")).await;
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (418, "short and stout"),
+            "{proto}"
+        );
 
-    let r = c.request(send(Some("good"))).await;
-    assert_eq!((r.status, r.text().as_str()), (200, "handler ran"));
-    assert_eq!(r.header("x-aborted"), Some("no"));
+        let r = send(Some("good")).await;
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (200, "handler ran"),
+            "{proto}"
+        );
+        assert_eq!(r.header("x-aborted"), Some("no"), "{proto}");
+    }
 }
 
 async fn count(ctx: &mut RequestContext) {
@@ -185,25 +201,20 @@ async fn count(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aborted_requests_never_reach_the_handler() {
-    let mut s = server().with_state(HandlerRuns::default());
-    s.middleware(guard);
-    s.get("/thing", counted).unwrap();
-    s.get("/count", count).unwrap();
-    let (_handle, addr) = start(s).await;
-    let mut c = Client::connect(addr).await;
-    for token in [
-        "",
-        "X-Token: bad\r\n",
-        "X-Token: tea\r\n",
-        "X-Token: go\r\n",
-    ] {
-        c.request(format!("GET /thing HTTP/1.1\r\nHost: x\r\n{token}\r\n"))
-            .await;
+    for proto in Proto::all() {
+        let mut s = server().with_state(HandlerRuns::default());
+        s.middleware(guard);
+        s.get("/thing", counted).unwrap();
+        s.get("/count", count).unwrap();
+        let (_handle, addr) = proto.start(s).await;
+        let mut c = proto.client(addr).await;
+        for token in [None, Some("bad"), Some("tea"), Some("go")] {
+            let headers: Vec<(&str, &str)> = token.map(|t| ("x-token", t)).into_iter().collect();
+            c.request("GET", "/thing", &headers, "").await;
+        }
+        let r = c.request("GET", "/count", &[("x-token", "go")], "").await;
+        assert_eq!(r.text(), "1", "{proto}");
     }
-    let r = c
-        .request("GET /count HTTP/1.1\r\nHost: x\r\nX-Token: go\r\n\r\n")
-        .await;
-    assert_eq!(r.text(), "1");
 }
 
 // ----- keys and state ----------------------------------------------------------------------
@@ -235,18 +246,18 @@ async fn whoami(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_keys_flow_from_middleware_and_reset_per_request() {
-    let mut s = server();
-    s.middleware(identify);
-    s.get("/me", whoami).unwrap();
-    let (_handle, addr) = start(s).await;
-    let mut c = Client::connect(addr).await;
-    let r = c
-        .request("GET /me HTTP/1.1\r\nHost: x\r\nX-User: 42\r\n\r\n")
-        .await;
-    assert_eq!(r.text(), "user=42 visits=11 removed=true");
-    // Same connection (context reused): nothing leaks from the previous request.
-    let r = c.request("GET /me HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert_eq!(r.text(), "user=0 visits=0 removed=true");
+    for proto in Proto::all() {
+        let mut s = server();
+        s.middleware(identify);
+        s.get("/me", whoami).unwrap();
+        let (_handle, addr) = proto.start(s).await;
+        let mut c = proto.client(addr).await;
+        let r = c.request("GET", "/me", &[("x-user", "42")], "").await;
+        assert_eq!(r.text(), "user=42 visits=11 removed=true", "{proto}");
+        // Same connection (context or pooled exchange reused): nothing leaks.
+        let r = c.get("/me").await;
+        assert_eq!(r.text(), "user=0 visits=0 removed=true", "{proto}");
+    }
 }
 
 struct Hits(AtomicUsize);
@@ -267,18 +278,19 @@ async fn hit(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_state_is_seen_by_every_connection() {
-    let mut s = server()
-        .with_state(Hits(AtomicUsize::new(0)))
-        .with_state(AppName("first"))
-        .with_state(AppName("khz-test"));
-    s.get("/hit", hit).unwrap();
-    let (_handle, addr) = start(s).await;
-    let mut a = Client::connect(addr).await;
-    let mut b = Client::connect(addr).await;
-    let req = "GET /hit HTTP/1.1\r\nHost: x\r\n\r\n";
-    assert_eq!(a.request(req).await.text(), "khz-test 1 true");
-    assert_eq!(b.request(req).await.text(), "khz-test 2 true");
-    assert_eq!(a.request(req).await.text(), "khz-test 3 true");
+    for proto in Proto::all() {
+        let mut s = server()
+            .with_state(Hits(AtomicUsize::new(0)))
+            .with_state(AppName("first"))
+            .with_state(AppName("khz-test"));
+        s.get("/hit", hit).unwrap();
+        let (_handle, addr) = proto.start(s).await;
+        let mut a = proto.client(addr).await;
+        let mut b = proto.client(addr).await;
+        assert_eq!(a.get("/hit").await.text(), "khz-test 1 true", "{proto}");
+        assert_eq!(b.get("/hit").await.text(), "khz-test 2 true", "{proto}");
+        assert_eq!(a.get("/hit").await.text(), "khz-test 3 true", "{proto}");
+    }
 }
 
 // ----- accessors ---------------------------------------------------------------------------
@@ -316,48 +328,58 @@ async fn inspect(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_accessors() {
-    let mut s = server();
-    s.post("/in/:seg", inspect).unwrap();
-    let (_handle, addr) = start(s).await;
-    let mut c = Client::connect(addr).await;
-    let r = c
-        .request(
-            "POST /in/a%20b?a=1&b=x%20y&b=z&plus=a+b HTTP/1.1\r\nHost: example.test\r\n\
-             X-Custom: Value\r\nX-Raw: bytes\r\nContent-Type: text/x-test\r\n\
-             Cookie: theme=dark; session=\"abc123\"\r\nCookie: other=1\r\n\
-             Content-Length: 4\r\n\r\nbody",
-        )
-        .await;
-    assert_eq!(r.status, 200);
-    let text = r.text();
-    let field = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap_or_else(|| panic!("no {k} in {text}"))
-            .to_owned()
-    };
-    assert_eq!(field("method"), "POST");
-    assert_eq!(field("version"), "HTTP/1.1");
-    assert_eq!(field("uri"), "/in/a%20b?a=1&b=x%20y&b=z&plus=a+b");
-    assert_eq!(field("path"), "/in/a b");
-    assert_eq!(field("qs"), "a=1&b=x%20y&b=z&plus=a+b");
-    assert_eq!(field("a"), "1");
-    assert_eq!(field("b"), "x y|z");
-    assert_eq!(field("plus"), "a b");
-    assert_eq!(field("none"), "dflt");
-    assert_eq!(field("custom"), "Value");
-    assert_eq!(field("raw"), format!("{:?}", b"bytes".to_vec()));
-    assert_eq!(field("host"), "example.test");
-    assert_eq!(field("ctype"), "text/x-test");
-    assert_eq!(field("session"), "abc123");
-    assert_eq!(field("theme"), "dark");
-    assert_eq!(field("nocookie"), "-");
-    assert_eq!(field("headers"), "7");
-    assert_eq!(field("body"), "body");
-    assert_eq!(field("local"), addr.to_string());
-    let peer: SocketAddr = field("peer").parse().unwrap();
-    assert_eq!(peer.ip().to_string(), "127.0.0.1");
-    assert_ne!(peer.port(), addr.port());
+    for proto in Proto::all() {
+        let mut s = server();
+        s.post("/in/:seg", inspect).unwrap();
+        let (_handle, addr) = proto.start(s).await;
+        let mut c = proto.client(addr).await;
+        let r = c
+            .request(
+                "POST",
+                "/in/a%20b?a=1&b=x%20y&b=z&plus=a+b",
+                &[
+                    ("host", "example.test"),
+                    ("x-custom", "Value"),
+                    ("x-raw", "bytes"),
+                    ("content-type", "text/x-test"),
+                    ("cookie", "theme=dark; session=\"abc123\""),
+                    ("cookie", "other=1"),
+                ],
+                "body",
+            )
+            .await;
+        assert_eq!(r.status, 200, "{proto}");
+        let text = r.text();
+        let field = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .unwrap_or_else(|| panic!("{proto}: no {k} in {text}"))
+                .to_owned()
+        };
+        assert_eq!(field("method"), "POST");
+        assert_eq!(field("version"), format!("{:?}", proto.version()));
+        assert_eq!(field("uri"), "/in/a%20b?a=1&b=x%20y&b=z&plus=a+b");
+        assert_eq!(field("path"), "/in/a b");
+        assert_eq!(field("qs"), "a=1&b=x%20y&b=z&plus=a+b");
+        assert_eq!(field("a"), "1");
+        assert_eq!(field("b"), "x y|z");
+        assert_eq!(field("plus"), "a b");
+        assert_eq!(field("none"), "dflt");
+        assert_eq!(field("custom"), "Value");
+        assert_eq!(field("raw"), format!("{:?}", b"bytes".to_vec()));
+        assert_eq!(field("host"), "example.test", "{proto}");
+        assert_eq!(field("ctype"), "text/x-test");
+        assert_eq!(field("session"), "abc123");
+        assert_eq!(field("theme"), "dark");
+        assert_eq!(field("nocookie"), "-");
+        // host, x-custom, x-raw, content-type, 2 × cookie, content-length
+        assert_eq!(field("headers"), "7", "{proto}: {text}");
+        assert_eq!(field("body"), "body");
+        assert_eq!(field("local"), addr.to_string());
+        let peer: SocketAddr = field("peer").parse().unwrap();
+        assert_eq!(peer.ip().to_string(), "127.0.0.1");
+        assert_ne!(peer.port(), addr.port());
+    }
 }
 
 // ----- renderers ---------------------------------------------------------------------------
@@ -404,44 +426,46 @@ async fn header_injection(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renderers() {
-    let mut s = server();
-    s.get("/json", render_json).unwrap();
-    s.get("/data", render_data).unwrap();
-    s.get("/redirect", render_redirect).unwrap();
-    s.get("/headers", header_injection).unwrap();
-    let (_handle, addr) = start(s).await;
-    let mut c = Client::connect(addr).await;
+    for proto in Proto::all() {
+        let mut s = server();
+        s.get("/json", render_json).unwrap();
+        s.get("/data", render_data).unwrap();
+        s.get("/redirect", render_redirect).unwrap();
+        s.get("/headers", header_injection).unwrap();
+        let (_handle, addr) = proto.start(s).await;
+        let mut c = proto.client(addr).await;
 
-    let r = c.request("GET /json HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert_eq!(r.status_line, "HTTP/1.1 201 Created");
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
-    assert_eq!(
-        r.text(),
-        r#"{"id":7,"title":"a \"quoted\" <title> ü","tags":["x","y"],"done":null}"#
-    );
+        let r = c.get("/json").await;
+        assert_eq!(r.status, 201, "{proto}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        assert_eq!(
+            r.text(),
+            r#"{"id":7,"title":"a \"quoted\" <title> ü","tags":["x","y"],"done":null}"#
+        );
 
-    let r = c.request("GET /data HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert_eq!(r.header("content-type"), Some("image/png"));
-    assert_eq!(r.body, b"\x89PNG\r\n");
+        let r = c.get("/data").await;
+        assert_eq!(r.header("content-type"), Some("image/png"));
+        assert_eq!(r.body, &b"\x89PNG\r\n"[..]);
 
-    let r = c.request("GET /redirect HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert_eq!(r.status_line, "HTTP/1.1 302 Found");
-    assert_eq!(r.header("location"), Some("/elsewhere?x=1"));
+        let r = c.get("/redirect").await;
+        assert_eq!(r.status, 302, "{proto}");
+        assert_eq!(r.header("location"), Some("/elsewhere?x=1"));
 
-    let r = c.request("GET /headers HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert_eq!(r.text(), "safe");
-    assert_eq!(r.header("x-good"), Some("fine"));
-    assert_eq!(r.header("x-bad"), None, "a value with CR/LF is refused");
-    assert_eq!(r.header("injected"), None);
-    assert_eq!(r.header_all("x-multi"), ["1", "2"]);
-    assert_eq!(
-        r.header_all("content-length"),
-        ["4"],
-        "framing owned by khz"
-    );
+        let r = c.get("/headers").await;
+        assert_eq!(r.text(), "safe");
+        assert_eq!(r.header("x-good"), Some("fine"));
+        assert_eq!(r.header("x-bad"), None, "a value with CR/LF is refused");
+        assert_eq!(r.header("injected"), None);
+        assert_eq!(r.header_all("x-multi"), ["1", "2"]);
+        assert_eq!(
+            r.header_all("content-length"),
+            ["4"],
+            "{proto}: framing owned by khz"
+        );
+    }
 }
 
 // ----- streams -----------------------------------------------------------------------------
@@ -534,33 +558,36 @@ async fn failing_stream_ends_the_connection_without_a_last_chunk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closure_handlers_capture_state() {
-    let greeting = Arc::new(String::from("hello from a closure"));
-    let calls = Arc::new(AtomicUsize::new(0));
-    let calls_in = calls.clone();
-    let mut s = server();
-    s.get(
-        "/greet/:name",
-        khz::app::handler_fn(move |ctx: &mut RequestContext| {
-            let greeting = greeting.clone();
-            let calls = calls_in.clone();
-            Box::pin(async move {
-                calls.fetch_add(1, Ordering::SeqCst);
-                let name = ctx.param("name").unwrap_or("?").to_owned();
-                ctx.string(StatusCode::OK, format!("{greeting}, {name}"));
-            })
-        }),
-    )
-    .unwrap();
-    let (_handle, addr) = start(s).await;
-    assert_eq!(
-        get(addr, "/greet/ann").await.text(),
-        "hello from a closure, ann"
-    );
-    assert_eq!(
-        get(addr, "/greet/bob").await.text(),
-        "hello from a closure, bob"
-    );
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    for proto in Proto::all() {
+        let greeting = Arc::new(String::from("hello from a closure"));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let calls_in = calls.clone();
+        let mut s = server();
+        s.get(
+            "/greet/:name",
+            khz::app::handler_fn(move |ctx: &mut RequestContext| {
+                let greeting = greeting.clone();
+                let calls = calls_in.clone();
+                Box::pin(async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    let name = ctx.param("name").unwrap_or("?").to_owned();
+                    ctx.string(StatusCode::OK, format!("{greeting}, {name}"));
+                })
+            }),
+        )
+        .unwrap();
+        let (_handle, addr) = proto.start(s).await;
+        let mut c = proto.client(addr).await;
+        assert_eq!(
+            c.get("/greet/ann").await.text(),
+            "hello from a closure, ann"
+        );
+        assert_eq!(
+            c.get("/greet/bob").await.text(),
+            "hello from a closure, bob"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "{proto}");
+    }
 }
 
 // ----- in-process testing ------------------------------------------------------------------

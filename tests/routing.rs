@@ -1,13 +1,18 @@
 //! Routing through a real server: 404/405, trailing-slash and fixed-path redirects, parameters,
 //! catch-alls, groups with nested middleware (onion order), `any`, custom methods, HEAD falling
 //! back to GET, conflicts reported as errors, the route listing and `full_path`.
+//!
+//! Every end-to-end test runs over each protocol (`Proto::all()`: HTTP/1.1, h2c, HTTP/2 over
+//! TLS) through hyper's client: routing cannot tell them apart.
 
 mod common;
+mod proto;
 
 use std::net::SocketAddr;
 
-use common::*;
+use common::{bare_server, server};
 use khz::prelude::*;
+use proto::{Proto, Reply};
 
 /// Answers `<full_path>|<name>=<value>,...`.
 async fn describe(ctx: &mut RequestContext) {
@@ -30,15 +35,28 @@ async fn explicit_head(ctx: &mut RequestContext) {
     ctx.string(StatusCode::OK, "0123456789");
 }
 
-async fn raw_request(addr: SocketAddr, method: &str, target: &str) -> Resp {
-    let mut c = Client::connect(addr).await;
-    let req = format!("{method} {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
-    if method == "HEAD" {
-        c.send(req).await;
-        c.read_head_response().await
-    } else {
-        c.request(req).await
-    }
+/// Where a test talks to: a running server and the protocol to use.
+#[derive(Clone, Copy)]
+struct At {
+    proto: Proto,
+    addr: SocketAddr,
+}
+
+/// `method target` on a fresh connection.
+async fn raw_request(at: At, method: &str, target: &str) -> Reply {
+    let mut c = at.proto.client(at.addr).await;
+    c.request(method, target, &[], "").await
+}
+
+/// `GET target` on a fresh connection.
+async fn get(at: At, target: &str) -> Reply {
+    raw_request(at, "GET", target).await
+}
+
+async fn start(proto: Proto, s: Server) -> At {
+    let (handle, addr) = proto.start(s).await;
+    std::mem::forget(handle);
+    At { proto, addr }
 }
 
 fn routes(s: &mut Server) {
@@ -63,174 +81,187 @@ fn routes(s: &mut Server) {
     .unwrap();
 }
 
-async fn serve_with(configure: impl FnOnce(Server) -> Server) -> SocketAddr {
+async fn serve_with(proto: Proto, configure: impl FnOnce(Server) -> Server) -> At {
     let mut s = configure(server());
     routes(&mut s);
-    let (handle, addr) = start(s).await;
-    std::mem::forget(handle);
-    addr
+    start(proto, s).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_path_is_404() {
-    let addr = serve_with(|s| s).await;
-    let r = get(addr, "/nowhere").await;
-    assert_eq!(r.status_line, "HTTP/1.1 404 Not Found");
-    assert_eq!(r.text(), "404 page not found");
-    assert!(!r.closes());
+    for proto in Proto::all() {
+        let at = serve_with(proto, |s| s).await;
+        let r = get(at, "/nowhere").await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.text(), "404 page not found");
+        assert!(!r.closes(), "{proto}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_method_is_404_by_default_and_405_with_allow_when_enabled() {
-    let addr = serve_with(|s| s).await;
-    let r = raw_request(addr, "POST", "/users/1").await;
-    assert_eq!(r.status, 404);
-    assert_eq!(r.header("allow"), None);
+    for proto in Proto::all() {
+        let at = serve_with(proto, |s| s).await;
+        let r = raw_request(at, "POST", "/users/1").await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.header("allow"), None);
 
-    let addr = serve_with(|s| s.handle_method_not_allowed(true)).await;
-    let r = raw_request(addr, "POST", "/users/1").await;
-    assert_eq!(r.status_line, "HTTP/1.1 405 Method Not Allowed");
-    assert_eq!(r.text(), "405 method not allowed");
-    let allow: Vec<&str> = r
-        .header("allow")
-        .expect("Allow header")
-        .split(',')
-        .map(str::trim)
-        .collect();
-    for m in ["GET", "PUT", "DELETE"] {
-        assert!(allow.contains(&m), "Allow {allow:?} lacks {m}");
+        let at = serve_with(proto, |s| s.handle_method_not_allowed(true)).await;
+        let r = raw_request(at, "POST", "/users/1").await;
+        assert_eq!(r.status, 405);
+        assert_eq!(r.text(), "405 method not allowed");
+        let allow: Vec<&str> = r
+            .header("allow")
+            .expect("Allow header")
+            .split(',')
+            .map(str::trim)
+            .collect();
+        for m in ["GET", "PUT", "DELETE"] {
+            assert!(allow.contains(&m), "Allow {allow:?} lacks {m}");
+        }
+        assert!(
+            !allow.contains(&"POST"),
+            "Allow {allow:?} lists the refused method"
+        );
+        // A path no method has is still 404.
+        let r = raw_request(at, "POST", "/nowhere").await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.header("allow"), None);
     }
-    assert!(
-        !allow.contains(&"POST"),
-        "Allow {allow:?} lists the refused method"
-    );
-    // A path no method has is still 404.
-    let r = raw_request(addr, "POST", "/nowhere").await;
-    assert_eq!(r.status, 404);
-    assert_eq!(r.header("allow"), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trailing_slash_redirects_keep_the_query() {
-    let addr = serve_with(|s| s).await;
-    let r = get(addr, "/a/?x=1&y=%20").await;
-    assert_eq!(r.status_line, "HTTP/1.1 301 Moved Permanently");
-    assert_eq!(r.header("location"), Some("/a?x=1&y=%20"));
+    for proto in Proto::all() {
+        let at = serve_with(proto, |s| s).await;
+        let r = get(at, "/a/?x=1&y=%20").await;
+        assert_eq!(r.status, 301);
+        assert_eq!(r.header("location"), Some("/a?x=1&y=%20"));
 
-    let r = raw_request(addr, "POST", "/b/?q=1").await;
-    assert_eq!(r.status_line, "HTTP/1.1 307 Temporary Redirect");
-    assert_eq!(r.header("location"), Some("/b?q=1"));
+        let r = raw_request(at, "POST", "/b/?q=1").await;
+        assert_eq!(r.status, 307);
+        assert_eq!(r.header("location"), Some("/b?q=1"));
 
-    let r = get(addr, "/c").await;
-    assert_eq!(r.status, 301);
-    assert_eq!(r.header("location"), Some("/c/"));
+        let r = get(at, "/c").await;
+        assert_eq!(r.status, 301);
+        assert_eq!(r.header("location"), Some("/c/"));
 
-    let r = get(addr, "/static").await;
-    assert_eq!(r.status, 301);
-    assert_eq!(r.header("location"), Some("/static/"));
+        let r = get(at, "/static").await;
+        assert_eq!(r.status, 301);
+        assert_eq!(r.header("location"), Some("/static/"));
 
-    // Disabled: a plain 404.
-    let addr = serve_with(|s| s.redirect_trailing_slash(false)).await;
-    let r = get(addr, "/a/").await;
-    assert_eq!(r.status, 404);
-    assert_eq!(r.header("location"), None);
+        // Disabled: a plain 404.
+        let at = serve_with(proto, |s| s.redirect_trailing_slash(false)).await;
+        let r = get(at, "/a/").await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.header("location"), None);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixed_path_redirect_when_enabled() {
-    let addr = serve_with(|s| s).await;
-    assert_eq!(get(addr, "/USERS/new").await.status, 404);
+    for proto in Proto::all() {
+        let at = serve_with(proto, |s| s).await;
+        assert_eq!(get(at, "/USERS/new").await.status, 404);
 
-    let addr = serve_with(|s| s.redirect_fixed_path(true)).await;
-    let r = get(addr, "/USERS/new?k=v").await;
-    assert_eq!(r.status, 301);
-    assert_eq!(r.header("location"), Some("/users/new?k=v"));
-    let r = get(addr, "//users/../users/./AbC").await;
-    assert_eq!(r.status, 301);
-    assert_eq!(r.header("location"), Some("/users/AbC"));
-    let r = raw_request(addr, "PUT", "/Users/7").await;
-    assert_eq!(r.status, 307);
-    assert_eq!(r.header("location"), Some("/users/7"));
+        let at = serve_with(proto, |s| s.redirect_fixed_path(true)).await;
+        let r = get(at, "/USERS/new?k=v").await;
+        assert_eq!(r.status, 301);
+        assert_eq!(r.header("location"), Some("/users/new?k=v"));
+        let r = get(at, "//users/../users/./AbC").await;
+        assert_eq!(r.status, 301);
+        assert_eq!(r.header("location"), Some("/users/AbC"));
+        let r = raw_request(at, "PUT", "/Users/7").await;
+        assert_eq!(r.status, 307);
+        assert_eq!(r.header("location"), Some("/users/7"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parameters_and_priorities() {
-    let addr = serve_with(|s| s).await;
-    assert_eq!(get(addr, "/users/42").await.text(), "/users/:id|id=42");
-    assert_eq!(get(addr, "/users/new").await.text(), "static new");
-    assert_eq!(
-        get(addr, "/users/7/posts/first-post").await.text(),
-        "/users/:id/posts/:post|id=7,post=first-post"
-    );
-    // Parameters are percent-decoded; the query is not part of them.
-    assert_eq!(
-        get(addr, "/users/hello%20w%C3%B6rld?x=1").await.text(),
-        "/users/:id|id=hello w\u{f6}rld"
-    );
-    assert_eq!(
-        get(addr, "/v2/info").await.text(),
-        "/v:version/info|version=2"
-    );
-    // A parameter never spans segments.
-    assert_eq!(get(addr, "/users/1/2").await.status, 404);
+    for proto in Proto::all() {
+        let at = serve_with(proto, |s| s).await;
+        assert_eq!(get(at, "/users/42").await.text(), "/users/:id|id=42");
+        assert_eq!(get(at, "/users/new").await.text(), "static new");
+        assert_eq!(
+            get(at, "/users/7/posts/first-post").await.text(),
+            "/users/:id/posts/:post|id=7,post=first-post"
+        );
+        // Parameters are percent-decoded; the query is not part of them.
+        assert_eq!(
+            get(at, "/users/hello%20w%C3%B6rld?x=1").await.text(),
+            "/users/:id|id=hello w\u{f6}rld"
+        );
+        assert_eq!(
+            get(at, "/v2/info").await.text(),
+            "/v:version/info|version=2"
+        );
+        // A parameter never spans segments.
+        assert_eq!(get(at, "/users/1/2").await.status, 404);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catch_all() {
-    let addr = serve_with(|s| s).await;
-    assert_eq!(
-        get(addr, "/static/css/site/app.css").await.text(),
-        "/static/*filepath|filepath=css/site/app.css"
-    );
-    assert_eq!(
-        get(addr, "/static/").await.text(),
-        "/static/*filepath|filepath="
-    );
+    for proto in Proto::all() {
+        let at = serve_with(proto, |s| s).await;
+        assert_eq!(
+            get(at, "/static/css/site/app.css").await.text(),
+            "/static/*filepath|filepath=css/site/app.css"
+        );
+        assert_eq!(
+            get(at, "/static/").await.text(),
+            "/static/*filepath|filepath="
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_and_custom_methods() {
-    let addr = serve_with(|s| s).await;
-    for m in ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"] {
-        let r = raw_request(addr, m, "/any").await;
-        assert_eq!((r.status, r.text()), (200, m.to_owned()), "{m} /any");
-    }
-    let r = raw_request(addr, "HEAD", "/any").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("content-length"),
-        Some("4"),
-        "HEAD body would be HEAD"
-    );
+    for proto in Proto::all() {
+        let at = serve_with(proto, |s| s).await;
+        for m in ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"] {
+            let r = raw_request(at, m, "/any").await;
+            assert_eq!((r.status, r.text()), (200, m.to_owned()), "{m} /any");
+        }
+        let r = raw_request(at, "HEAD", "/any").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("content-length"),
+            Some("4"),
+            "HEAD body would be HEAD"
+        );
 
-    let r = raw_request(addr, "PURGE", "/cache/front-page").await;
-    assert_eq!(
-        (r.status, r.text().as_str()),
-        (200, "/cache/:key|key=front-page")
-    );
-    // `any` covers the standard methods only.
-    assert_eq!(raw_request(addr, "PURGE", "/any").await.status, 404);
-    assert_eq!(raw_request(addr, "GET", "/cache/x").await.status, 404);
+        let r = raw_request(at, "PURGE", "/cache/front-page").await;
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (200, "/cache/:key|key=front-page")
+        );
+        // `any` covers the standard methods only.
+        assert_eq!(raw_request(at, "PURGE", "/any").await.status, 404);
+        assert_eq!(raw_request(at, "GET", "/cache/x").await.status, 404);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn head_falls_back_to_get_without_body() {
-    let addr = serve_with(|s| s).await;
-    let mut c = Client::connect(addr).await;
-    c.send("HEAD /users/42 HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    let r = c.read_head_response().await;
-    assert_eq!(r.status, 200);
-    let expected_len = "/users/:id|id=42".len().to_string();
-    assert_eq!(r.header("content-length"), Some(expected_len.as_str()));
-    // No body bytes: the next response parses cleanly right after the head.
-    let r = c.request("GET /users/43 HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert_eq!(r.text(), "/users/:id|id=43");
+    for proto in Proto::all() {
+        let at = serve_with(proto, |s| s).await;
+        let mut c = proto.client(at.addr).await;
+        let r = c.request("HEAD", "/users/42", &[], "").await;
+        assert_eq!(r.status, 200, "{proto}");
+        let expected_len = "/users/:id|id=42".len().to_string();
+        assert_eq!(r.header("content-length"), Some(expected_len.as_str()));
+        assert!(r.body.is_empty(), "{proto}: no body bytes");
+        // The connection goes on cleanly after the head.
+        let r = c.get("/users/43").await;
+        assert_eq!(r.text(), "/users/:id|id=43", "{proto}");
 
-    // An explicit HEAD route wins over the GET fallback.
-    c.send("HEAD /head HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    let r = c.read_head_response().await;
-    assert_eq!(r.header("x-explicit-head"), Some("1"));
-    assert_eq!(r.header("content-length"), Some("10"));
+        // An explicit HEAD route wins over the GET fallback.
+        let r = c.request("HEAD", "/head", &[], "").await;
+        assert_eq!(r.header("x-explicit-head"), Some("1"), "{proto}");
+        assert_eq!(r.header("content-length"), Some("10"), "{proto}");
+    }
 }
 
 #[derive(Default)]
@@ -280,33 +311,35 @@ async fn traced(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_group_middleware_runs_as_an_onion() {
-    let mut s = bare_server();
-    s.middleware(mw_server);
-    {
-        let mut v1 = s.group("/v1");
-        v1.middleware(mw_outer);
-        v1.get("/plain", traced).unwrap();
-        let mut admin = v1.group("/admin");
-        assert_eq!(admin.base_path(), "/v1/admin");
-        admin.get("/users/:id", traced).unwrap();
-        admin.middleware(mw_inner);
-        // Registered after the route: still applies to it.
-        admin.middleware(mw_inner_second);
-    }
-    let (_handle, addr) = start(s).await;
+    for proto in Proto::all() {
+        let mut s = bare_server();
+        s.middleware(mw_server);
+        {
+            let mut v1 = s.group("/v1");
+            v1.middleware(mw_outer);
+            v1.get("/plain", traced).unwrap();
+            let mut admin = v1.group("/admin");
+            assert_eq!(admin.base_path(), "/v1/admin");
+            admin.get("/users/:id", traced).unwrap();
+            admin.middleware(mw_inner);
+            // Registered after the route: still applies to it.
+            admin.middleware(mw_inner_second);
+        }
+        let at = start(proto, s).await;
 
-    let r = get(addr, "/v1/admin/users/9").await;
-    assert_eq!(r.text(), "/v1/admin/users/:id");
-    assert_eq!(
-        r.header("x-trace"),
-        Some("s>,g1>,g2>,g2b>,h,<g2b,<g2,<g1,<s")
-    );
-    let r = get(addr, "/v1/plain").await;
-    assert_eq!(r.header("x-trace"), Some("s>,g1>,h,<g1,<s"));
-    // Unmatched paths run the server middleware only.
-    let r = get(addr, "/v1/admin/missing").await;
-    assert_eq!(r.status, 404);
-    assert_eq!(r.header("x-trace"), Some("s>,<s"));
+        let r = get(at, "/v1/admin/users/9").await;
+        assert_eq!(r.text(), "/v1/admin/users/:id");
+        assert_eq!(
+            r.header("x-trace"),
+            Some("s>,g1>,g2>,g2b>,h,<g2b,<g2,<g1,<s")
+        );
+        let r = get(at, "/v1/plain").await;
+        assert_eq!(r.header("x-trace"), Some("s>,g1>,h,<g1,<s"));
+        // Unmatched paths run the server middleware only.
+        let r = get(at, "/v1/admin/missing").await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.header("x-trace"), Some("s>,<s"));
+    }
 }
 
 async fn my_not_found(ctx: &mut RequestContext) {
@@ -326,29 +359,30 @@ async fn my_not_allowed(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_no_route_and_no_method_handlers() {
-    let mut s = server().handle_method_not_allowed(true);
-    s.get("/only-get", describe).unwrap();
-    s.no_route(my_not_found);
-    s.no_method(my_not_allowed);
-    let (_handle, addr) = start(s).await;
-    let r = get(addr, "/zzz").await;
-    assert_eq!((r.status, r.text().as_str()), (404, "no such thing: /zzz"));
-    let r = raw_request(addr, "DELETE", "/only-get").await;
-    // HEAD is listed too: it is served by the GET route.
-    assert_eq!((r.status, r.text().as_str()), (405, "try GET, HEAD"));
-    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    for proto in Proto::all() {
+        let mut s = server().handle_method_not_allowed(true);
+        s.get("/only-get", describe).unwrap();
+        s.no_route(my_not_found);
+        s.no_method(my_not_allowed);
+        let at = start(proto, s).await;
+        let r = get(at, "/zzz").await;
+        assert_eq!((r.status, r.text().as_str()), (404, "no such thing: /zzz"));
+        let r = raw_request(at, "DELETE", "/only-get").await;
+        // HEAD is listed too: it is served by the GET route.
+        assert_eq!((r.status, r.text().as_str()), (405, "try GET, HEAD"));
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn base_path_prefixes_every_route() {
-    let mut s = server().base_path("/api");
-    s.get("/items/:id", describe).unwrap();
-    let (_handle, addr) = start(s).await;
-    assert_eq!(
-        get(addr, "/api/items/3").await.text(),
-        "/api/items/:id|id=3"
-    );
-    assert_eq!(get(addr, "/items/3").await.status, 404);
+    for proto in Proto::all() {
+        let mut s = server().base_path("/api");
+        s.get("/items/:id", describe).unwrap();
+        let at = start(proto, s).await;
+        assert_eq!(get(at, "/api/items/3").await.text(), "/api/items/:id|id=3");
+        assert_eq!(get(at, "/items/3").await.status, 404);
+    }
 }
 
 #[test]
@@ -393,11 +427,13 @@ fn conflicts_are_errors_naming_both_routes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conflict_leaves_the_server_serving_the_first_route() {
-    let mut s = server();
-    s.get("/users/:id", describe).unwrap();
-    assert!(s.get("/users/:name", new_user_form).is_err());
-    let (_handle, addr) = start(s).await;
-    assert_eq!(get(addr, "/users/5").await.text(), "/users/:id|id=5");
+    for proto in Proto::all() {
+        let mut s = server();
+        s.get("/users/:id", describe).unwrap();
+        assert!(s.get("/users/:name", new_user_form).is_err());
+        let at = start(proto, s).await;
+        assert_eq!(get(at, "/users/5").await.text(), "/users/:id|id=5");
+    }
 }
 
 #[test]
@@ -436,9 +472,11 @@ fn routes_lists_every_route_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_decoding_to_invalid_utf8_is_400() {
-    let addr = serve_with(|s| s).await;
-    let r = get(addr, "/users/%FF%FE").await;
-    assert_eq!(r.status, 400);
-    // An application-level rejection: the connection stays usable.
-    assert!(!r.closes());
+    for proto in Proto::all() {
+        let at = serve_with(proto, |s| s).await;
+        let r = get(at, "/users/%FF%FE").await;
+        assert_eq!(r.status, 400);
+        // An application-level rejection: the connection stays usable.
+        assert!(!r.closes(), "{proto}");
+    }
 }

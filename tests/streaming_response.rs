@@ -3,14 +3,18 @@
 //! boundaries follow flushes, nothing buffered is lost at the end, middleware still shapes the
 //! head, a failing producer never looks like a complete body, keep-alive comments flow while a
 //! producer is quiet, and a producer stops once its client is gone.
+//!
+//! What does not depend on HTTP/1.1 chunk framing runs over every protocol (`Proto::all()`).
 
 mod common;
+mod proto;
 
 use std::net::SocketAddr;
 
 use common::*;
 use khz::app::sse::Event;
 use khz::prelude::*;
+use proto::Proto;
 use tokio::sync::mpsc;
 
 /// Sends its label to the test when dropped (proves a producer was dropped).
@@ -117,6 +121,10 @@ fn payload(len: usize) -> Vec<u8> {
 }
 
 async fn serve() -> (SocketAddr, mpsc::UnboundedReceiver<&'static str>) {
+    serve_proto(Proto::Http1).await
+}
+
+async fn serve_proto(proto: Proto) -> (SocketAddr, mpsc::UnboundedReceiver<&'static str>) {
     let (tx, rx) = mpsc::unbounded_channel::<&'static str>();
     let mut s = server().with_state::<Signals>(tx);
     s.middleware(stamp);
@@ -127,7 +135,7 @@ async fn serve() -> (SocketAddr, mpsc::UnboundedReceiver<&'static str>) {
     s.get("/endless", endless).unwrap();
     s.get("/events", events).unwrap();
     s.get("/quiet", quiet).unwrap();
-    let (handle, addr) = start(s).await;
+    let (handle, addr) = proto.start(s).await;
     std::mem::forget(handle);
     (addr, rx)
 }
@@ -157,10 +165,17 @@ async fn chunks_follow_flushes_and_the_rest_is_sent_at_the_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_write_copies_a_megabyte_intact() {
+    for proto in Proto::all() {
+        let (addr, _) = serve_proto(proto).await;
+        let r = proto.client(addr).await.get("/big").await;
+        assert!(r.body == payload(1024 * 1024 + 3), "{proto}");
+        assert_eq!(r.header("x-stamped"), Some("yes"), "{proto}");
+    }
     let (addr, _) = serve().await;
-    let r = get(addr, "/big").await;
-    assert_eq!(r.body, payload(1024 * 1024 + 3));
-    assert!(r.chunks.len() > 1);
+    assert!(
+        get(addr, "/big").await.chunks.len() > 1,
+        "flushed in pieces"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,34 +223,80 @@ async fn producer_learns_the_client_is_gone_and_is_dropped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sse_events_are_encoded_to_the_spec() {
-    let (addr, _) = serve().await;
-    let r = get(addr, "/events").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type"), Some("text/event-stream"));
-    assert_eq!(r.header("cache-control"), Some("no-cache"));
-    assert_eq!(r.header("x-accel-buffering"), Some("no"));
+async fn producer_is_dropped_when_an_http2_client_resets_the_stream() {
+    let (addr, mut signals) = serve_proto(Proto::H2c).await;
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let mut client = client.ready().await.unwrap();
+    let req = http::Request::get("http://khz.test/endless")
+        .body(())
+        .unwrap();
+    let (resp, _) = client.send_request(req, true).unwrap();
+    let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
+    let mut body = resp.into_body();
+    let first = tokio::time::timeout(GUARD, body.data()).await.unwrap();
+    assert!(first.is_some_and(|c| c.is_ok_and(|c| c.starts_with(b"xxx"))));
+    drop(body); // RST_STREAM CANCEL
+    let s = tokio::time::timeout(GUARD, signals.recv())
+        .await
+        .expect("the producer must stop once the stream is reset");
+    assert_eq!(s, Some("endless dropped"));
+    // The connection itself goes on.
+    let mut client = client.ready().await.unwrap();
+    let req = http::Request::get("http://khz.test/ok").body(()).unwrap();
+    let (resp, _) = client.send_request(req, true).unwrap();
     assert_eq!(
-        r.text(),
-        ": hello\n\n\
-         retry: 1500\n\n\
-         event: tick\nid: 1\ndata: n=1\ndata: second line\n\n\
-         event: tick\nid: 2\ndata: n=2\ndata: second line\n\n"
+        tokio::time::timeout(GUARD, resp)
+            .await
+            .unwrap()
+            .unwrap()
+            .status(),
+        200
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_events_are_encoded_to_the_spec() {
+    for proto in Proto::all() {
+        let (addr, _) = serve_proto(proto).await;
+        let r = proto.client(addr).await.get("/events").await;
+        assert_eq!(r.status, 200, "{proto}");
+        assert_eq!(r.header("content-type"), Some("text/event-stream"));
+        assert_eq!(r.header("cache-control"), Some("no-cache"));
+        assert_eq!(r.header("x-accel-buffering"), Some("no"));
+        assert_eq!(
+            r.text(),
+            ": hello\n\n\
+             retry: 1500\n\n\
+             event: tick\nid: 1\ndata: n=1\ndata: second line\n\n\
+             event: tick\nid: 2\ndata: n=2\ndata: second line\n\n",
+            "{proto}"
+        );
+    }
     // Each event is flushed on its own.
-    assert_eq!(r.chunks.len(), 4);
+    let (addr, _) = serve().await;
+    assert_eq!(get(addr, "/events").await.chunks.len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_resumes_after_last_event_id() {
-    let (addr, _) = serve().await;
-    let mut c = Client::connect(addr).await;
-    let r = c
-        .request("GET /events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 41\r\n\r\n")
-        .await;
-    assert!(r.text().contains("id: 42\ndata: n=42\n"), "{}", r.text());
-    assert!(r.text().contains("id: 43\n"));
-    assert!(!r.text().contains("id: 41\n"));
+    for proto in Proto::all() {
+        let (addr, _) = serve_proto(proto).await;
+        let mut c = proto.client(addr).await;
+        let r = c
+            .request("GET", "/events", &[("last-event-id", "41")], "")
+            .await;
+        assert!(
+            r.text().contains("id: 42\ndata: n=42\n"),
+            "{proto}: {}",
+            r.text()
+        );
+        assert!(r.text().contains("id: 43\n"));
+        assert!(!r.text().contains("id: 41\n"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

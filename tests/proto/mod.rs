@@ -162,7 +162,8 @@ impl Proto {
     /// Sets up `server` so it serves this protocol (h2c on, or TLS with the test cert).
     pub fn configure(self, server: Server) -> Server {
         match self {
-            Proto::Http1 | Proto::H2c => server.h2c(true),
+            Proto::Http1 => server,
+            Proto::H2c => server.h2c(true),
             #[cfg(feature = "tls")]
             Proto::H2Tls | Proto::Http1Tls => server.tls(server_tls_config(test_cert())),
         }
@@ -239,6 +240,12 @@ impl Reply {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .collect()
+    }
+
+    /// Whether the response announces `Connection: close` (never over HTTP/2).
+    pub fn closes(&self) -> bool {
+        self.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
     }
 
     /// The body as text.
