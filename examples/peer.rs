@@ -1,11 +1,14 @@
 //! khz as a peer in the shared benchmark harness (`../shared/bench/`): the same four endpoints
 //! and the same 78-route table (`benches/routes.txt`) as the axum, actix-web, hyper and
 //! may-minihttp peers. Listens on `$PORT` (default 8080) with `$WORKERS` runtime threads
-//! (default 1, like the peers).
+//! (default 1, like the peers), serving HTTP/1.1 and h2c (HTTP/2 with prior knowledge) on the
+//! same port. With the `tls` feature and `$TLS_CERT` / `$TLS_KEY` (PEM files) set, it serves
+//! HTTPS instead (`h2` and `http/1.1` by ALPN).
 //!
 //! ```text
 //! cargo build --release --example peer
 //! EXTRA_PEERS="khz|0|0||$PWD/target/release/examples/peer" ../shared/bench/compare.sh limit hyper actix khz
+//! H2C=1 ../shared/bench/run.sh khz target/release/examples/peer        # h2load -c10 -m100
 //! ```
 
 use khz::prelude::*;
@@ -64,7 +67,12 @@ fn main() -> khz::Result<()> {
     let mut server = Server::default()
         .addr(format!("0.0.0.0:{port}"))
         .workers(workers)
-        .print_routes(false);
+        .print_routes(false)
+        .h2c(true);
+    #[cfg(feature = "tls")]
+    if let (Ok(cert), Ok(key)) = (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {
+        server = server.tls_pem(cert, key)?;
+    }
     for line in ROUTES.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {
             continue;

@@ -96,6 +96,8 @@ impl Frame {
 /// A raw HTTP/2 client connection.
 struct Raw {
     tcp: TcpStream,
+    /// Acknowledge the server's PINGs (as every real client does).
+    ack_pings: bool,
 }
 
 impl Raw {
@@ -110,7 +112,10 @@ impl Raw {
     async fn bare(addr: SocketAddr) -> Raw {
         let tcp = TcpStream::connect(addr).await.expect("connect");
         tcp.set_nodelay(true).unwrap();
-        Raw { tcp }
+        Raw {
+            tcp,
+            ack_pings: true,
+        }
     }
 
     /// Sends bytes; a server that already closed is fine.
@@ -139,6 +144,9 @@ impl Raw {
         };
         if f.kind == SETTINGS && f.flags & ACK == 0 {
             self.send(&frame(SETTINGS, ACK, 0, &[])).await;
+        }
+        if f.kind == PING && f.flags & ACK == 0 && self.ack_pings {
+            self.send(&frame(PING, ACK, 0, &f.payload)).await;
         }
         Some(f)
     }
@@ -433,4 +441,62 @@ async fn a_client_reset_cancels_the_handler() {
         .unwrap();
     let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
     assert_eq!(resp.status(), 200);
+}
+
+// ----- clients that go quiet ---------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_gets_goaway_no_error_and_closes() {
+    let (addr, _) = serve(|s| s.idle_timeout(Duration::from_millis(100))).await;
+    let mut raw = Raw::connect(addr).await;
+    raw.get_ok(1, "/ok").await;
+    // Nothing more from the client: after the idle timeout, GOAWAY NO_ERROR and a close.
+    assert_eq!(raw.goaway().await, 0);
+    while raw.next().await.is_some() {}
+    assert_still_serving(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_completes_the_close_is_dropped() {
+    let (addr, _) = serve(|s| {
+        s.idle_timeout(Duration::from_millis(100))
+            .http2_keep_alive(Duration::from_secs(3600), Duration::from_millis(200))
+    })
+    .await;
+    let mut raw = Raw::connect(addr).await;
+    raw.ack_pings = false; // h2's graceful close waits for a PING acknowledgement
+    assert_eq!(raw.goaway().await, 0);
+    while raw.next().await.is_some() {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_keep_alive_ping_drops_the_connection() {
+    let (addr, _) =
+        serve(|s| s.http2_keep_alive(Duration::from_millis(50), Duration::from_millis(100))).await;
+    let mut raw = Raw::connect(addr).await;
+    raw.ack_pings = false;
+    let ping = raw
+        .until("a PING", |f| f.kind == PING && f.flags & ACK == 0)
+        .await;
+    assert_eq!(ping.payload.len(), 8);
+    // Never acknowledged: the server gives up on the connection.
+    while let Some(f) = raw.next().await {
+        assert_ne!(f.kind, PING, "no second PING while the first is unanswered");
+    }
+    assert_still_serving(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answered_keep_alive_ping_keeps_the_connection() {
+    let (addr, _) =
+        serve(|s| s.http2_keep_alive(Duration::from_millis(30), Duration::from_millis(500))).await;
+    let mut raw = Raw::connect(addr).await;
+    // Answer three PINGs; the connection still serves a request afterwards.
+    for _ in 0..3 {
+        let ping = raw
+            .until("a PING", |f| f.kind == PING && f.flags & ACK == 0)
+            .await;
+        raw.send(&frame(PING, ACK, 0, &ping.payload)).await;
+    }
+    raw.get_ok(1, "/ok").await;
 }

@@ -13,7 +13,8 @@
 //! Deadlines: the client preface and SETTINGS must arrive within the read timeout; a
 //! connection without open streams for the idle timeout is closed with GOAWAY; with
 //! keep-alive PINGs on, a PING not acknowledged within the keep-alive timeout drops the
-//! connection. On graceful shutdown the driver sends GOAWAY (`NO_ERROR`, last stream id =
+//! connection; a closing connection whose streams are done but whose client does not complete
+//! the close (`h2` waits for a PING acknowledgement) is dropped after the keep-alive timeout. On graceful shutdown the driver sends GOAWAY (`NO_ERROR`, last stream id =
 //! the last one accepted), keeps serving the open streams to their end and then closes.
 //! Protocol errors of the client are `h2`'s to answer (RST_STREAM or GOAWAY with the RFC 9113
 //! code); the driver logs them and the connection ends without disturbing other connections.
@@ -64,7 +65,13 @@ pub async fn serve<T, H>(
     let mut closing = false;
     let idle = sleep_until(Instant::now() + h1.idle_timeout);
     tokio::pin!(idle);
+    // Once closing with no stream left, `h2` still waits for the client to acknowledge a PING
+    // before its final GOAWAY; a client that never does is dropped after the keep-alive timeout.
+    let mut close_by: Option<Instant> = None;
     loop {
+        if closing && streams.is_empty() && close_by.is_none() {
+            close_by = Some(Instant::now() + cfg.keep_alive_timeout);
+        }
         tokio::select! {
             biased;
             Some(ex) = streams.next(), if !streams.is_empty() => {
@@ -92,6 +99,10 @@ pub async fn serve<T, H>(
                 tracing::debug!(peer = %info.peer, "idle HTTP/2 connection closed");
                 closing = true;
                 conn.graceful_shutdown();
+            }
+            _ = sleep_until(close_by.unwrap_or_else(Instant::now)), if close_by.is_some() => {
+                tracing::debug!(peer = %info.peer, "HTTP/2 client did not finish the close; dropping");
+                return;
             }
             alive = keep_alive.tick() => {
                 if !alive {
