@@ -7,8 +7,10 @@
 //! contends for it, no task is allocated per stream and no wake-up crosses threads. The price
 //! is that the streams of one connection share one core — as the requests of an HTTP/1.1
 //! connection do — while different connections still spread over the runtime's workers. Each
-//! stream gets its own [`Exchange`](crate::protocol::Exchange), taken from a per-connection
-//! pool and returned (reset, allocations kept) when the stream is done.
+//! stream gets its own [`Exchange`](crate::protocol::Exchange) (boxed, so moving it is cheap),
+//! taken from a per-connection pool and returned (reset, allocations kept) when the stream is
+//! done. Requests that arrive together are accepted together and run before the connection is
+//! polled again, so their responses leave in one write — as HTTP/1.1 pipelining does.
 //!
 //! Deadlines: the client preface and SETTINGS must arrive within the read timeout; a
 //! connection without open streams for the idle timeout is closed with GOAWAY; with
@@ -23,7 +25,7 @@ use std::future::poll_fn;
 
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use h2::{Ping, PingPong};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{sleep_until, Instant};
@@ -80,17 +82,28 @@ pub async fn serve<T, H>(
                     idle.as_mut().reset(Instant::now() + h1.idle_timeout);
                 }
             }
-            accepted = conn.accept() => match accepted {
-                Some(Ok((req, respond))) => {
-                    let ex = pool.pop().unwrap_or_else(|| service.new_exchange(info));
-                    streams.push(serve_stream(service, ex, req, respond, h1, info));
+            accepted = conn.accept() => {
+                let mut next = Some(accepted);
+                // Take every request `h2` has already decoded before running any of them: the
+                // biased loop then runs the whole batch, and the next poll of the connection
+                // writes all their responses at once instead of one write per stream.
+                while let Some(accepted) = next.take() {
+                    match accepted {
+                        Some(Ok((req, respond))) => {
+                            let ex = pool
+                                .pop()
+                                .unwrap_or_else(|| Box::new(service.new_exchange(info)));
+                            streams.push(serve_stream(service, ex, req, respond, h1, info));
+                            next = conn.accept().now_or_never();
+                        }
+                        Some(Err(e)) => {
+                            log_connection_error(&e, info);
+                            return;
+                        }
+                        None => return,
+                    }
                 }
-                Some(Err(e)) => {
-                    log_connection_error(&e, info);
-                    break;
-                }
-                None => break,
-            },
+            }
             _ = shutdown.draining(), if !closing => {
                 closing = true;
                 conn.graceful_shutdown();

@@ -27,13 +27,13 @@ use crate::protocol::service::{BodyMode, ConnInfo, Exchange, HttpService};
 /// Serves one stream on `ex` and hands the exchange back for reuse.
 pub(crate) async fn serve_stream<H: HttpService>(
     service: &H,
-    mut ex: H::Exchange,
+    mut ex: Box<H::Exchange>,
     req: http::Request<RecvStream>,
     respond: SendResponse<Bytes>,
     cfg: &H1Config,
     info: ConnInfo,
-) -> H::Exchange {
-    handle(service, &mut ex, req, respond, cfg, info).await;
+) -> Box<H::Exchange> {
+    handle(service, &mut *ex, req, respond, cfg, info).await;
     ex.reset();
     ex
 }
