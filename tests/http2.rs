@@ -407,3 +407,48 @@ async fn graceful_shutdown_finishes_every_in_flight_stream() {
         .unwrap()
         .expect("shutdown within the exit wait time");
 }
+
+// ----- Expect: 100-continue ------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expect_continue_is_answered_per_stream() {
+    let mut s = common::server().h2c(true);
+    routes(&mut s);
+    s.continue_handler(|ctx| ctx.header("x-allowed") == Some("yes"));
+    let (_h, addr) = common::start(s).await;
+    let mut client = h2_client(addr).await.ready().await.unwrap();
+
+    // Granted: 100 Continue first, then the body is read and echoed.
+    let req = http::Request::post("http://khz.test/echo")
+        .header("expect", "100-continue")
+        .header("x-allowed", "yes")
+        .body(())
+        .unwrap();
+    let (mut resp, mut send) = client.send_request(req, false).unwrap();
+    let interim = tokio::time::timeout(
+        GUARD,
+        std::future::poll_fn(|cx| resp.poll_informational(cx)),
+    )
+    .await
+    .unwrap()
+    .expect("an informational response")
+    .unwrap();
+    assert_eq!(interim.status(), 100);
+    send.send_data(Bytes::from_static(b"after continue"), true)
+        .unwrap();
+    let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(read_all(resp.into_body()).await.unwrap(), "after continue");
+
+    // Refused: 417 on that stream; the connection goes on.
+    let mut client = client.ready().await.unwrap();
+    let req = http::Request::post("http://khz.test/echo")
+        .header("expect", "100-continue")
+        .body(())
+        .unwrap();
+    let (resp, _send) = client.send_request(req, false).unwrap();
+    let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
+    assert_eq!(resp.status(), 417);
+    let mut c = Proto::H2c.client(addr).await;
+    assert_eq!(c.get("/ok").await.status, 200);
+}

@@ -12,7 +12,7 @@
 //!   until the 24-byte HTTP/2 connection preface is complete (HTTP/2 with prior knowledge) or
 //!   the bytes diverge from it (HTTP/1.1), waiting at most the idle timeout for the first byte
 //!   and the read timeout for the rest. The bytes read stay in the connection's buffer, or are
-//!   replayed in front of the socket ([`Rewind`]) for HTTP/2, so no byte is lost.
+//!   replayed in front of the socket ([`Rewind`](crate::transport::Rewind)) for HTTP/2, so no byte is lost.
 //!
 //! Each driver is monomorphised on its stream type (`TcpStream`, `TlsStream<TcpStream>`,
 //! `Rewind<TcpStream>`): no read goes through a trait object, and a cleartext HTTP/1.1
@@ -139,7 +139,7 @@ impl<H: HttpService> Suite<H> {
         self
     }
 
-    /// Registers a protocol server under an ALPN name (before [`Suite::tls`]).
+    /// Registers a protocol server under an ALPN name (before `Suite::tls`, feature `tls`).
     pub fn protocol(mut self, name: impl Into<Vec<u8>>, server: Arc<dyn ProtocolServer>) -> Self {
         self.protocols.push(NamedProtocol {
             name: name.into(),

@@ -66,13 +66,19 @@ pub async fn serve<T, H>(
     let mut pool = Vec::new();
     let mut closing = false;
     let idle = sleep_until(Instant::now() + h1.idle_timeout);
-    tokio::pin!(idle);
     // Once closing with no stream left, `h2` still waits for the client to acknowledge a PING
     // before its final GOAWAY; a client that never does is dropped after the keep-alive timeout.
-    let mut close_by: Option<Instant> = None;
+    let close_by = sleep_until(Instant::now());
+    let mut close_armed = false;
+    // Made once: a fresh wait per loop turn would register and unregister with the token.
+    let draining = shutdown.draining();
+    tokio::pin!(idle, close_by, draining);
     loop {
-        if closing && streams.is_empty() && close_by.is_none() {
-            close_by = Some(Instant::now() + cfg.keep_alive_timeout);
+        if closing && streams.is_empty() && !close_armed {
+            close_armed = true;
+            close_by
+                .as_mut()
+                .reset(Instant::now() + cfg.keep_alive_timeout);
         }
         tokio::select! {
             biased;
@@ -104,7 +110,7 @@ pub async fn serve<T, H>(
                     }
                 }
             }
-            _ = shutdown.draining(), if !closing => {
+            _ = &mut draining, if !closing => {
                 closing = true;
                 conn.graceful_shutdown();
             }
@@ -113,7 +119,7 @@ pub async fn serve<T, H>(
                 closing = true;
                 conn.graceful_shutdown();
             }
-            _ = sleep_until(close_by.unwrap_or_else(Instant::now)), if close_by.is_some() => {
+            _ = &mut close_by, if close_armed => {
                 tracing::debug!(peer = %info.peer, "HTTP/2 client did not finish the close; dropping");
                 return;
             }

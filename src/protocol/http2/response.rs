@@ -9,6 +9,7 @@
 //! (bounded by the write timeout) so a slow client slows the producer instead of filling
 //! memory, and a client reset stops the producer at once.
 
+use std::cell::RefCell;
 use std::future::poll_fn;
 use std::time::Duration;
 
@@ -39,6 +40,28 @@ fn is_dropped(name: &HeaderName) -> bool {
         || name.as_str() == "proxy-connection"
 }
 
+/// The current `Date` as a header value, rebuilt only when the formatted second changes (a
+/// clone of a cached value is a reference-count bump, not an allocation).
+fn date_value() -> Option<HeaderValue> {
+    thread_local! {
+        static CACHED: RefCell<Option<([u8; date::DATE_LEN], HeaderValue)>> =
+            const { RefCell::new(None) };
+    }
+    date::with_date(|now| {
+        CACHED.with(|c| {
+            let mut c = c.borrow_mut();
+            match &*c {
+                Some((bytes, v)) if bytes == now => Some(v.clone()),
+                _ => {
+                    let v = HeaderValue::from_bytes(now).ok()?;
+                    *c = Some((*now, v.clone()));
+                    Some(v)
+                }
+            }
+        })
+    })
+}
+
 /// The response head for `resp`, whose body has `len` bytes (`None`: streamed).
 fn head(resp: &Response, cfg: &H1Config, len: Option<usize>) -> http::Response<()> {
     let mut out = http::Response::new(());
@@ -65,7 +88,7 @@ fn head(resp: &Response, cfg: &H1Config, len: Option<usize>) -> http::Response<(
         }
     }
     if cfg.date_header && !headers.contains_key(header::DATE) {
-        if let Ok(v) = date::with_date(|d| HeaderValue::from_bytes(d)) {
+        if let Some(v) = date_value() {
             headers.insert(header::DATE, v);
         }
     }
