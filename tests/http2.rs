@@ -61,6 +61,22 @@ async fn produce(ctx: &mut RequestContext) {
     ctx.stream(StatusCode::OK, futures_util::stream::iter(chunks));
 }
 
+async fn hop_by_hop(ctx: &mut RequestContext) {
+    for (name, value) in [
+        ("connection", "close"),
+        ("keep-alive", "timeout=5"),
+        ("proxy-connection", "keep-alive"),
+        ("transfer-encoding", "chunked"),
+        ("upgrade", "websocket"),
+        ("te", "trailers"),
+        ("x-kept", "yes"),
+    ] {
+        ctx.set_header(name, value);
+    }
+    ctx.set_connection_close();
+    ctx.string(StatusCode::OK, "hop");
+}
+
 async fn upgrade_attempt(ctx: &mut RequestContext) {
     ctx.upgrade("echo", |_io| async move {});
 }
@@ -75,6 +91,7 @@ fn routes(s: &mut Server) {
     s.post("/count", count_stream).unwrap().stream_body();
     s.get("/produce", produce).unwrap();
     s.get("/upgrade", upgrade_attempt).unwrap();
+    s.get("/hop", hop_by_hop).unwrap();
 }
 
 async fn h2c_server() -> std::net::SocketAddr {
@@ -240,6 +257,27 @@ async fn upgrade_over_http2_is_a_500() {
     let mut c = Proto::H2c.client(addr).await;
     let r = c.get("/upgrade").await;
     assert_eq!(r.status, 500);
+    assert_eq!(c.get("/ok").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_specific_headers_are_not_sent_over_http2() {
+    let addr = h2c_server().await;
+    let mut c = Proto::H2c.client(addr).await;
+    let r = c.get("/hop").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "hop"));
+    for name in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+        "te",
+    ] {
+        assert_eq!(r.header(name), None, "{name} must not be sent over HTTP/2");
+    }
+    assert_eq!(r.header("x-kept"), Some("yes"));
+    // `set_connection_close` does not close a multiplexed connection.
     assert_eq!(c.get("/ok").await.status, 200);
 }
 
@@ -451,4 +489,17 @@ async fn expect_continue_is_answered_per_stream() {
     assert_eq!(resp.status(), 417);
     let mut c = Proto::H2c.client(addr).await;
     assert_eq!(c.get("/ok").await.status, 200);
+}
+
+#[tokio::test]
+async fn invalid_http2_options_fail_start() {
+    for bad in [
+        common::server().http2_max_frame_size(100),
+        common::server().http2_max_concurrent_streams(0),
+        common::server().http2_initial_stream_window_size(u32::MAX),
+        common::server().h2c(true).http2(false),
+    ] {
+        let err = bad.start().await.expect_err("refused");
+        assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    }
 }

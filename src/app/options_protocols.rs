@@ -84,6 +84,9 @@ impl ProtocolOptions {
         {
             return bad("tls_handshake_timeout must be greater than zero");
         }
+        if !self.custom.is_empty() && self.scheme() != "https" {
+            return bad("protocols registered by ALPN name need TLS (tls or tls_pem)");
+        }
         for p in &self.custom {
             if p.name.is_empty() || p.name.len() > 255 {
                 return bad("protocol names must be 1 to 255 bytes long");
@@ -93,6 +96,15 @@ impl ProtocolOptions {
             }
         }
         Ok(())
+    }
+
+    /// `https` when TLS is on, else `http`.
+    pub(crate) fn scheme(&self) -> &'static str {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return "https";
+        }
+        "http"
     }
 
     /// The connection handler serving `service` with these protocols.

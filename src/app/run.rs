@@ -107,8 +107,12 @@ impl Server {
     /// Serves until SIGINT, SIGTERM or SIGHUP, then shuts down gracefully. Must be called inside
     /// a tokio runtime (e.g. under `#[tokio::main]`).
     pub async fn spin(self) -> Result<()> {
+        let scheme = self.opts.protocols.scheme();
         let handle = self.start().await?;
-        announce(&format!("khz listening on http://{}", handle.local_addr()));
+        announce(&format!(
+            "khz listening on {scheme}://{}",
+            handle.local_addr()
+        ));
         shutdown_signal().await;
         announce("khz shutting down gracefully");
         if let Err(e) = handle.shutdown().await {
