@@ -503,3 +503,61 @@ async fn invalid_http2_options_fail_start() {
         assert_eq!(err.kind(), ErrorKind::Config, "{err}");
     }
 }
+
+// ----- limits per stream -------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_body_limit_and_stalled_bodies_per_stream() {
+    let mut s = common::server()
+        .h2c(true)
+        .max_stream_body_size(100_000)
+        .read_timeout(std::time::Duration::from_millis(200));
+    routes(&mut s);
+    let (_h, addr) = common::start(s).await;
+    let mut client = h2_client(addr).await.ready().await.unwrap();
+
+    // Announced too large: 413 before the handler runs.
+    let req = http::Request::post("http://khz.test/count")
+        .header("content-length", "150000")
+        .body(())
+        .unwrap();
+    let (resp, _send) = client.send_request(req, false).unwrap();
+    let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
+    assert_eq!(resp.status(), 413);
+
+    // Unannounced, growing past the limit: the handler's stream ends with a 413 error.
+    let mut client = client.ready().await.unwrap();
+    let req = http::Request::post("http://khz.test/count")
+        .body(())
+        .unwrap();
+    let (resp, mut send) = client.send_request(req, false).unwrap();
+    for _ in 0..3 {
+        send.reserve_capacity(60_000);
+        let _ = send.send_data(Bytes::from(vec![b'x'; 60_000]), false);
+    }
+    let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
+    assert_eq!(resp.status(), 413);
+
+    // A buffered body that stalls: 408 once the read timeout passes.
+    let mut client = client.ready().await.unwrap();
+    let req = http::Request::post("http://khz.test/echo")
+        .body(())
+        .unwrap();
+    let (resp, mut send) = client.send_request(req, false).unwrap();
+    send.send_data(Bytes::from_static(b"part"), false).unwrap();
+    let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
+    assert_eq!(resp.status(), 408);
+
+    // The connection served all of that and goes on.
+    let mut client = client.ready().await.unwrap();
+    let req = http::Request::get("http://khz.test/ok").body(()).unwrap();
+    let (resp, _) = client.send_request(req, true).unwrap();
+    assert_eq!(
+        tokio::time::timeout(GUARD, resp)
+            .await
+            .unwrap()
+            .unwrap()
+            .status(),
+        200
+    );
+}
