@@ -1,7 +1,7 @@
 //! HTTP/2 end to end: h2c with prior knowledge next to HTTP/1.1 on one port, request and
 //! response bodies streamed both ways with flow control, trailers, many concurrent streams on
-//! one connection, `curl --http2-prior-knowledge`, an `h2load` smoke run, and graceful shutdown
-//! under HTTP/2 load completing every in-flight stream. The same checks over TLS live in
+//! one connection, per-stream limits and `Expect: 100-continue`. External clients (curl,
+//! h2load) are in `http2_clients.rs`, graceful shutdown under load in `http2_shutdown.rs`. The same checks over TLS live in
 //! `tests/tls.rs`; protocol-independent handler tests run over every protocol through
 //! `tests/proto`.
 
@@ -9,8 +9,6 @@ mod common;
 mod proto;
 
 use std::convert::Infallible;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -18,8 +16,7 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use khz::prelude::*;
-use proto::{Proto, GUARD};
-use tokio::sync::{mpsc, watch};
+use proto::{h2_client, read_all, Proto, GUARD};
 
 async fn ok(ctx: &mut RequestContext) {
     ctx.string(StatusCode::OK, "ok");
@@ -166,26 +163,6 @@ async fn large_bodies_both_ways_with_small_windows() {
     assert!(r.body[..10240].iter().all(|&b| b == b'a'));
 }
 
-/// A raw HTTP/2 client from the `h2` crate on a fresh cleartext connection.
-async fn h2_client(addr: std::net::SocketAddr) -> h2::client::SendRequest<Bytes> {
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (client, conn) = h2::client::handshake(tcp).await.expect("h2 handshake");
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    client
-}
-
-async fn read_all(mut body: h2::RecvStream) -> Result<Bytes, h2::Error> {
-    let mut out = Vec::new();
-    while let Some(chunk) = body.data().await {
-        let chunk = chunk?;
-        let _ = body.flow_control().release_capacity(chunk.len());
-        out.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(out))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_trailers_reach_the_handler() {
     let addr = h2c_server().await;
@@ -306,144 +283,6 @@ async fn hundred_concurrent_streams_on_one_connection() {
     for t in tasks {
         tokio::time::timeout(GUARD, t).await.unwrap().unwrap();
     }
-}
-
-/// Runs curl, returning (stdout, stderr). Fails if curl is missing or fails.
-fn curl(args: &[&str]) -> (String, String) {
-    let out = Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "10"])
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("the `curl` binary is required: {e}"));
-    assert!(
-        out.status.success(),
-        "curl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn curl_http2_prior_knowledge() {
-    let addr = h2c_server().await;
-    let url = format!("http://{addr}/echo");
-    let (out, _) = tokio::task::spawn_blocking(move || {
-        curl(&[
-            "--http2-prior-knowledge",
-            "-i",
-            "--data-binary",
-            "from curl",
-            &url,
-        ])
-    })
-    .await
-    .unwrap();
-    assert!(out.starts_with("HTTP/2 200"), "{out}");
-    assert!(out.contains("x-protocol: HTTP/2.0"), "{out}");
-    assert!(out.ends_with("from curl"), "{out}");
-}
-
-/// Runs h2load and returns its output; fails if it is missing.
-pub fn h2load(args: &[&str]) -> String {
-    let out = Command::new("h2load")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("the `h2load` binary (nghttp2-client) is required: {e}"));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "h2load failed: {text}");
-    text
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn h2load_smoke() {
-    let addr = h2c_server().await;
-    let url = format!("http://{addr}/ok");
-    let out =
-        tokio::task::spawn_blocking(move || h2load(&["-n", "2000", "-c", "4", "-m", "50", &url]))
-            .await
-            .unwrap();
-    assert!(
-        out.contains("2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, 0 errored"),
-        "{out}"
-    );
-    assert!(out.contains("status codes: 2000 2xx"), "{out}");
-}
-
-// ----- graceful shutdown --------------------------------------------------------------------
-
-struct Gate {
-    entered: mpsc::UnboundedSender<()>,
-    /// Level-triggered: handlers wait until it is true.
-    release: watch::Receiver<bool>,
-    done: AtomicUsize,
-}
-
-async fn slow(ctx: &mut RequestContext) {
-    let gate = ctx.state::<Gate>().expect("gate");
-    let mut release = gate.release.clone();
-    let _ = gate.entered.send(());
-    let _ = release.wait_for(|go| *go).await;
-    gate.done.fetch_add(1, Ordering::SeqCst);
-    ctx.string(StatusCode::OK, "finished");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn graceful_shutdown_finishes_every_in_flight_stream() {
-    let (entered_tx, mut entered) = mpsc::unbounded_channel();
-    let (release, release_rx) = watch::channel(false);
-    let mut s = common::server().h2c(true).with_state(Gate {
-        entered: entered_tx,
-        release: release_rx,
-        done: AtomicUsize::new(0),
-    });
-    s.get("/slow", slow).unwrap();
-    s.get("/ok", ok).unwrap();
-    let (handle, addr) = common::start(s).await;
-
-    // 3 connections × 20 streams in flight.
-    let mut tasks = Vec::new();
-    for _ in 0..3 {
-        let client = h2_client(addr).await;
-        for _ in 0..20 {
-            let mut c = client.clone().ready().await.unwrap();
-            let req = http::Request::get("http://khz.test/slow").body(()).unwrap();
-            let (resp, _) = c.send_request(req, true).unwrap();
-            tasks.push(tokio::spawn(async move {
-                let resp = resp.await?;
-                let status = resp.status();
-                let body = read_all(resp.into_body()).await?;
-                Ok::<_, h2::Error>((status, body))
-            }));
-        }
-    }
-    for _ in 0..60 {
-        tokio::time::timeout(GUARD, entered.recv()).await.unwrap();
-    }
-    let shutdown = tokio::spawn(handle.shutdown());
-    // Draining starts while 60 streams wait in their handlers; they all finish, and only
-    // then does the shutdown (which waits for every connection task) complete.
-    tokio::task::yield_now().await;
-    assert!(!shutdown.is_finished());
-    release.send_replace(true);
-    let mut finished = 0;
-    for t in tasks {
-        let (status, body) = tokio::time::timeout(GUARD, t)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        assert_eq!((status.as_u16(), &body[..]), (200, &b"finished"[..]));
-        finished += 1;
-    }
-    assert_eq!(finished, 60);
-    tokio::time::timeout(GUARD, shutdown)
-        .await
-        .unwrap()
-        .unwrap()
-        .expect("shutdown within the exit wait time");
 }
 
 // ----- Expect: 100-continue ------------------------------------------------------------------

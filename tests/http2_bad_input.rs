@@ -1,7 +1,8 @@
 //! Bad HTTP/2 input, byte-exact: a raw frame client over a `TcpStream` (and the `h2` crate's
 //! client where a well-formed request is enough). Each offence gets the RFC 9113 answer —
 //! GOAWAY with the connection error code, or RST_STREAM for a stream error while the connection
-//! goes on — and other connections keep being served.
+//! goes on — and other connections keep being served. Clients that go quiet (idle, unanswered
+//! PINGs, a stalled preface) are in `http2_timeouts.rs`.
 //!
 //! | input | answer |
 //! |---|---|
@@ -13,181 +14,16 @@
 //! | CONTINUATION flood | GOAWAY `ENHANCE_YOUR_CALM` |
 //! | streams over `max_concurrent_streams` | RST_STREAM `REFUSED_STREAM` |
 //! | rapid reset storm | GOAWAY `ENHANCE_YOUR_CALM` |
-//! | an h2c preface that stalls | dropped after the read timeout |
 
 mod common;
 mod proto;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use khz::prelude::*;
+use proto::raw::*;
 use proto::{Proto, GUARD};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
-
-const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-// Frame types and flags (RFC 9113 §6).
-const DATA: u8 = 0x0;
-const HEADERS: u8 = 0x1;
-const RST_STREAM: u8 = 0x3;
-const SETTINGS: u8 = 0x4;
-const PING: u8 = 0x6;
-const GOAWAY: u8 = 0x7;
-const CONTINUATION: u8 = 0x9;
-const END_STREAM: u8 = 0x1;
-const END_HEADERS: u8 = 0x4;
-const ACK: u8 = 0x1;
-
-// Error codes (RFC 9113 §7).
-const PROTOCOL_ERROR: u32 = 0x1;
-const FRAME_SIZE_ERROR: u32 = 0x6;
-const REFUSED_STREAM: u32 = 0x7;
-const COMPRESSION_ERROR: u32 = 0x9;
-const ENHANCE_YOUR_CALM: u32 = 0xb;
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let len = payload.len() as u32;
-    let mut out = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
-    out.extend_from_slice(&stream.to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
-/// An HPACK block for `GET path` (static-table method and scheme, literal path and authority,
-/// no Huffman coding), plus `extra` literal fields.
-fn request_block(path: &str, extra: &[(&str, &str)]) -> Vec<u8> {
-    let literal = |out: &mut Vec<u8>, s: &[u8]| {
-        assert!(s.len() < 127, "short strings only");
-        out.push(s.len() as u8);
-        out.extend_from_slice(s);
-    };
-    let mut b = vec![0x82, 0x86]; // :method GET, :scheme http
-    b.push(0x04); // :path, literal value without indexing
-    literal(&mut b, path.as_bytes());
-    b.push(0x01); // :authority
-    literal(&mut b, b"khz.test");
-    for (n, v) in extra {
-        b.push(0x00);
-        literal(&mut b, n.as_bytes());
-        literal(&mut b, v.as_bytes());
-    }
-    b
-}
-
-/// A frame read from the server.
-#[derive(Debug)]
-struct Frame {
-    kind: u8,
-    flags: u8,
-    stream: u32,
-    payload: Vec<u8>,
-}
-
-impl Frame {
-    fn code(&self) -> u32 {
-        let at = if self.kind == GOAWAY { 4 } else { 0 };
-        u32::from_be_bytes(self.payload[at..at + 4].try_into().unwrap())
-    }
-}
-
-/// A raw HTTP/2 client connection.
-struct Raw {
-    tcp: TcpStream,
-    /// Acknowledge the server's PINGs (as every real client does).
-    ack_pings: bool,
-}
-
-impl Raw {
-    /// Connects, sends the preface and an empty SETTINGS frame.
-    async fn connect(addr: SocketAddr) -> Raw {
-        let mut raw = Raw::bare(addr).await;
-        raw.send(&[PREFACE, &frame(SETTINGS, 0, 0, &[])].concat())
-            .await;
-        raw
-    }
-
-    async fn bare(addr: SocketAddr) -> Raw {
-        let tcp = TcpStream::connect(addr).await.expect("connect");
-        tcp.set_nodelay(true).unwrap();
-        Raw {
-            tcp,
-            ack_pings: true,
-        }
-    }
-
-    /// Sends bytes; a server that already closed is fine.
-    async fn send(&mut self, bytes: &[u8]) {
-        let _ = tokio::time::timeout(GUARD, self.tcp.write_all(bytes)).await;
-    }
-
-    /// The next frame, or `None` when the server closed. SETTINGS are acknowledged.
-    async fn next(&mut self) -> Option<Frame> {
-        let mut head = [0u8; 9];
-        let read = tokio::time::timeout(GUARD, self.tcp.read_exact(&mut head))
-            .await
-            .expect("a frame or a close from the server in time");
-        read.ok()?;
-        let len = (head[0] as usize) << 16 | (head[1] as usize) << 8 | head[2] as usize;
-        let mut payload = vec![0u8; len];
-        tokio::time::timeout(GUARD, self.tcp.read_exact(&mut payload))
-            .await
-            .expect("frame payload in time")
-            .ok()?;
-        let f = Frame {
-            kind: head[3],
-            flags: head[4],
-            stream: u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff,
-            payload,
-        };
-        if f.kind == SETTINGS && f.flags & ACK == 0 {
-            self.send(&frame(SETTINGS, ACK, 0, &[])).await;
-        }
-        if f.kind == PING && f.flags & ACK == 0 && self.ack_pings {
-            self.send(&frame(PING, ACK, 0, &f.payload)).await;
-        }
-        Some(f)
-    }
-
-    /// Reads until a frame matches; fails if the connection closes first.
-    async fn until(&mut self, what: &str, pred: impl Fn(&Frame) -> bool) -> Frame {
-        let mut seen = Vec::new();
-        loop {
-            match self.next().await {
-                Some(f) if pred(&f) => return f,
-                Some(f) => seen.push(f),
-                None => panic!("connection closed before {what}; frames: {seen:?}"),
-            }
-        }
-    }
-
-    /// Reads until GOAWAY and returns its error code.
-    async fn goaway(&mut self) -> u32 {
-        self.until("GOAWAY", |f| f.kind == GOAWAY).await.code()
-    }
-
-    /// Reads until RST_STREAM on `stream` and returns its error code.
-    async fn reset(&mut self, stream: u32) -> u32 {
-        self.until("RST_STREAM", |f| f.kind == RST_STREAM && f.stream == stream)
-            .await
-            .code()
-    }
-
-    /// Sends `GET path` on `stream` (END_STREAM) and waits for its response HEADERS.
-    async fn get_ok(&mut self, stream: u32, path: &str) {
-        self.send(&frame(
-            HEADERS,
-            END_HEADERS | END_STREAM,
-            stream,
-            &request_block(path, &[]),
-        ))
-        .await;
-        self.until("the response", |f| f.kind == HEADERS && f.stream == stream)
-            .await;
-    }
-}
 
 /// Blocks `/block` handlers until the value turns true (level-triggered: a handler that
 /// starts waiting after the release passes at once).
@@ -266,11 +102,7 @@ async fn bad_frames_get_the_rfc_error_codes() {
 async fn header_block_over_the_limit_is_431_and_reset() {
     let (addr, _) = serve(|s| s.max_header_bytes(4096)).await;
     // With the h2 client: the status is decoded for us.
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
+    let client = proto::h2_client(addr).await;
     let mut client = client.ready().await.unwrap();
     let req = http::Request::get("http://khz.test/ok")
         .header("x-big", "v".repeat(8000))
@@ -375,15 +207,6 @@ async fn rapid_reset_storm_is_enhance_your_calm() {
     assert_still_serving(addr).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_preface_is_dropped_after_the_read_timeout() {
-    let (addr, _) = serve(|s| s.read_timeout(Duration::from_millis(200))).await;
-    let mut raw = Raw::bare(addr).await;
-    raw.send(&PREFACE[..10]).await;
-    assert!(raw.next().await.is_none(), "closed without an answer");
-    assert_still_serving(addr).await;
-}
-
 /// Reports (once) when the `/hang` handler's future is dropped.
 struct Dropped(std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
 
@@ -414,11 +237,7 @@ async fn a_client_reset_cancels_the_handler() {
         s
     })
     .await;
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
+    let client = proto::h2_client(addr).await;
     let mut client = client.ready().await.unwrap();
     let (resp, _) = client
         .send_request(
@@ -441,62 +260,4 @@ async fn a_client_reset_cancels_the_handler() {
         .unwrap();
     let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
     assert_eq!(resp.status(), 200);
-}
-
-// ----- clients that go quiet ---------------------------------------------------------------
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_idle_connection_gets_goaway_no_error_and_closes() {
-    let (addr, _) = serve(|s| s.idle_timeout(Duration::from_millis(100))).await;
-    let mut raw = Raw::connect(addr).await;
-    raw.get_ok(1, "/ok").await;
-    // Nothing more from the client: after the idle timeout, GOAWAY NO_ERROR and a close.
-    assert_eq!(raw.goaway().await, 0);
-    while raw.next().await.is_some() {}
-    assert_still_serving(addr).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_never_completes_the_close_is_dropped() {
-    let (addr, _) = serve(|s| {
-        s.idle_timeout(Duration::from_millis(100))
-            .http2_keep_alive(Duration::from_secs(3600), Duration::from_millis(200))
-    })
-    .await;
-    let mut raw = Raw::connect(addr).await;
-    raw.ack_pings = false; // h2's graceful close waits for a PING acknowledgement
-    assert_eq!(raw.goaway().await, 0);
-    while raw.next().await.is_some() {}
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unanswered_keep_alive_ping_drops_the_connection() {
-    let (addr, _) =
-        serve(|s| s.http2_keep_alive(Duration::from_millis(50), Duration::from_millis(100))).await;
-    let mut raw = Raw::connect(addr).await;
-    raw.ack_pings = false;
-    let ping = raw
-        .until("a PING", |f| f.kind == PING && f.flags & ACK == 0)
-        .await;
-    assert_eq!(ping.payload.len(), 8);
-    // Never acknowledged: the server gives up on the connection.
-    while let Some(f) = raw.next().await {
-        assert_ne!(f.kind, PING, "no second PING while the first is unanswered");
-    }
-    assert_still_serving(addr).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_answered_keep_alive_ping_keeps_the_connection() {
-    let (addr, _) =
-        serve(|s| s.http2_keep_alive(Duration::from_millis(30), Duration::from_millis(500))).await;
-    let mut raw = Raw::connect(addr).await;
-    // Answer three PINGs; the connection still serves a request afterwards.
-    for _ in 0..3 {
-        let ping = raw
-            .until("a PING", |f| f.kind == PING && f.flags & ACK == 0)
-            .await;
-        raw.send(&frame(PING, ACK, 0, &ping.payload)).await;
-    }
-    raw.get_ok(1, "/ok").await;
 }

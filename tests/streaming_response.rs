@@ -225,11 +225,7 @@ async fn producer_learns_the_client_is_gone_and_is_dropped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_is_dropped_when_an_http2_client_resets_the_stream() {
     let (addr, mut signals) = serve_proto(Proto::H2c).await;
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
+    let client = proto::h2_client(addr).await;
     let mut client = client.ready().await.unwrap();
     let req = http::Request::get("http://khz.test/endless")
         .body(())

@@ -14,6 +14,8 @@
 
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -345,4 +347,25 @@ impl HttpClient {
     pub async fn get(&mut self, path: &str) -> Reply {
         self.request("GET", path, &[], Bytes::new()).await
     }
+}
+
+/// A client of the `h2` crate on a fresh cleartext connection (HTTP/2 with prior knowledge).
+pub async fn h2_client(addr: SocketAddr) -> h2::client::SendRequest<Bytes> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (client, conn) = h2::client::handshake(tcp).await.expect("h2 handshake");
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    client
+}
+
+/// Reads an `h2` response body to its end, releasing flow-control capacity as it goes.
+pub async fn read_all(mut body: h2::RecvStream) -> Result<Bytes, h2::Error> {
+    let mut out = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(out))
 }
