@@ -40,6 +40,12 @@ pub fn framing_for(resp: &Response, version: Version) -> Framing {
     if !status_has_body(resp.status()) {
         return Framing::NoBody;
     }
+    if let Body::SizedStream(n, _) = resp.body() {
+        // A length beyond `usize` (32-bit targets) falls back to the unsized framing below.
+        if let Ok(n) = usize::try_from(*n) {
+            return Framing::Length(n);
+        }
+    }
     match resp.body_len() {
         Some(n) => Framing::Length(n),
         None if version == Version::HTTP_10 => Framing::CloseDelimited,
@@ -142,7 +148,7 @@ pub fn encode_head(
 pub fn encode_body(w: &mut WriteBuffer, resp: &Response) {
     match resp.body() {
         Body::Bytes(b) => w.write_bytes(b.clone()),
-        Body::Stream(_) | Body::Empty => {}
+        Body::Stream(_) | Body::SizedStream(..) | Body::Empty => {}
         _ => w.write(resp.body_bytes()),
     }
 }
