@@ -78,7 +78,10 @@ fn entity_tags(list: &str) -> impl Iterator<Item = (bool, &str)> {
         let weak = rest.starts_with("W/");
         let tag = if weak { &rest[2..] } else { rest };
         // An opaque tag is `"…"` with no `"` inside; anything else ends the list.
-        let end = tag.strip_prefix('"').and_then(|t| t.find('"')).map(|i| i + 2);
+        let end = tag
+            .strip_prefix('"')
+            .and_then(|t| t.find('"'))
+            .map(|i| i + 2);
         let Some(end) = end else {
             rest = "";
             return None;
@@ -178,7 +181,10 @@ mod tests {
     #[test]
     fn validators_look_right() {
         let v = v();
-        assert_eq!(v.etag, format!("W/\"a-{:x}\"", 1_700_000_000_000_000_005u128));
+        assert_eq!(
+            v.etag,
+            format!("W/\"a-{:x}\"", 1_700_000_000_000_000_005u128)
+        );
         assert_eq!(v.last_modified().as_deref(), Some(AT));
         let gz = Validators::new(10, None, Some(Coding::Gzip));
         assert_eq!((gz.etag.as_str(), gz.modified), ("W/\"a-0-gz\"", None));
@@ -187,14 +193,32 @@ mod tests {
     #[test]
     fn none_match_and_modified_since() {
         let tag = v().etag;
-        assert_eq!(when(|c| c.if_none_match = Some(tag.clone())), Verdict::NotModified);
+        assert_eq!(
+            when(|c| c.if_none_match = Some(tag.clone())),
+            Verdict::NotModified
+        );
         let list = format!("\"x\", {}", tag.trim_start_matches("W/"));
         assert_eq!(when(|c| c.if_none_match = Some(list)), Verdict::NotModified);
-        assert_eq!(when(|c| c.if_none_match = Some("*".into())), Verdict::NotModified);
-        assert_eq!(when(|c| c.if_none_match = Some("\"other\"".into())), Verdict::Proceed);
-        assert_eq!(when(|c| c.if_modified_since = Some(AT.into())), Verdict::NotModified);
-        assert_eq!(when(|c| c.if_modified_since = Some(BEFORE.into())), Verdict::Proceed);
-        assert_eq!(when(|c| c.if_modified_since = Some("garbage".into())), Verdict::Proceed);
+        assert_eq!(
+            when(|c| c.if_none_match = Some("*".into())),
+            Verdict::NotModified
+        );
+        assert_eq!(
+            when(|c| c.if_none_match = Some("\"other\"".into())),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            when(|c| c.if_modified_since = Some(AT.into())),
+            Verdict::NotModified
+        );
+        assert_eq!(
+            when(|c| c.if_modified_since = Some(BEFORE.into())),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            when(|c| c.if_modified_since = Some("garbage".into())),
+            Verdict::Proceed
+        );
         // If-None-Match wins over If-Modified-Since.
         assert_eq!(
             when(|c| {
@@ -211,10 +235,20 @@ mod tests {
     #[test]
     fn match_and_unmodified_since() {
         assert_eq!(when(|c| c.if_match = Some("*".into())), Verdict::Proceed);
-        assert_eq!(when(|c| c.if_match = Some(v().etag)), Verdict::Failed, "weak never matches strongly");
+        assert_eq!(
+            when(|c| c.if_match = Some(v().etag)),
+            Verdict::Failed,
+            "weak never matches strongly"
+        );
         assert_eq!(when(|c| c.if_match = Some("\"x\"".into())), Verdict::Failed);
-        assert_eq!(when(|c| c.if_unmodified_since = Some(AT.into())), Verdict::Proceed);
-        assert_eq!(when(|c| c.if_unmodified_since = Some(BEFORE.into())), Verdict::Failed);
+        assert_eq!(
+            when(|c| c.if_unmodified_since = Some(AT.into())),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            when(|c| c.if_unmodified_since = Some(BEFORE.into())),
+            Verdict::Failed
+        );
     }
 
     #[test]

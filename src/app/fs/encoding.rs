@@ -62,7 +62,10 @@ fn quality(params: &str) -> Option<f32> {
             let valid = !value.is_empty()
                 && value.len() <= 5
                 && value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-            q = value.parse::<f32>().ok().filter(|q| valid && (0.0..=1.0).contains(q))?;
+            q = value
+                .parse::<f32>()
+                .ok()
+                .filter(|q| valid && (0.0..=1.0).contains(q))?;
         }
     }
     Some(q)

@@ -65,14 +65,20 @@ mod tests {
     #[test]
     fn names_are_escaped_and_encoded() {
         let entries = [
-            Entry { name: "sub dir".into(), is_dir: true },
-            Entry { name: "<b>&'x\".txt".into(), is_dir: false },
+            Entry {
+                name: "sub dir".into(),
+                is_dir: true,
+            },
+            Entry {
+                name: "<b>&'x\".txt".into(),
+                is_dir: false,
+            },
         ];
         let html = page("/files/<x>/", &entries);
         assert!(html.contains("<title>Index of /files/&lt;x&gt;/</title>"));
         assert!(html.contains("<a href=\"./sub%20dir/\">sub dir/</a>"));
-        assert!(html.contains(
-            "<a href=\"./%3Cb%3E%26%27x%22.txt\">&lt;b&gt;&amp;&#39;x&quot;.txt</a>"
-        ));
+        assert!(
+            html.contains("<a href=\"./%3Cb%3E%26%27x%22.txt\">&lt;b&gt;&amp;&#39;x&quot;.txt</a>")
+        );
     }
 }

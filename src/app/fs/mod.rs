@@ -219,7 +219,10 @@ pub(crate) fn io_failure(ctx: &mut RequestContext, e: &io::Error) {
         _ => {
             tracing::error!(error = %e, path = ctx.path(), "serving a file failed");
             ctx.reset_response();
-            ctx.string(StatusCode::INTERNAL_SERVER_ERROR, "500 internal server error");
+            ctx.string(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "500 internal server error",
+            );
         }
     }
 }

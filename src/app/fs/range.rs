@@ -105,7 +105,10 @@ mod tests {
         assert_eq!(answer("bytes=-10", 100), Partial { start: 90, end: 99 });
         assert_eq!(answer("bytes=-1000", 100), Partial { start: 0, end: 99 });
         assert_eq!(answer("Bytes = 5-5 ", 100), Partial { start: 5, end: 5 });
-        assert_eq!(answer("bytes=0-99999999999999999999999", 7), Partial { start: 0, end: 6 });
+        assert_eq!(
+            answer("bytes=0-99999999999999999999999", 7),
+            Partial { start: 0, end: 6 }
+        );
     }
 
     #[test]
@@ -121,8 +124,16 @@ mod tests {
     #[test]
     fn ignored_or_full() {
         for h in [
-            "items=0-5", "bytes", "bytes=", "bytes=5-2", "bytes=a-b", "bytes=+1-2", "bytes=1-2-3",
-            "bytes=0-1,2-3", "bytes= -", "bytes=--5",
+            "items=0-5",
+            "bytes",
+            "bytes=",
+            "bytes=5-2",
+            "bytes=a-b",
+            "bytes=+1-2",
+            "bytes=1-2-3",
+            "bytes=0-1,2-3",
+            "bytes= -",
+            "bytes=--5",
         ] {
             assert_eq!(answer(h, 100), Full, "{h}");
         }

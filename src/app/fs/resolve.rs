@@ -96,7 +96,12 @@ pub(crate) fn open_file(
             if meta.is_file() {
                 let name = path.to_path_buf();
                 let coding = Some(coding);
-                return Ok(Some(Opened { file, meta, name, coding }));
+                return Ok(Some(Opened {
+                    file,
+                    meta,
+                    name,
+                    coding,
+                }));
             }
         }
     }
@@ -106,7 +111,12 @@ pub(crate) fn open_file(
         return Ok(None);
     }
     let name = path.to_path_buf();
-    Ok(Some(Opened { file, meta, name, coding: None }))
+    Ok(Some(Opened {
+        file,
+        meta,
+        name,
+        coding: None,
+    }))
 }
 
 /// Resolves `rel` (the decoded path after the static prefix) under `cfg`'s root.
@@ -128,6 +138,10 @@ pub(crate) fn lookup(cfg: &StaticDir, rel: &str, codings: &[Coding]) -> io::Resu
         return Ok(Lookup::NotFound);
     };
     if !fs::metadata(&real)?.is_dir() {
+        // `file.txt/` names a directory that is not there.
+        if rel.ends_with('/') {
+            return Ok(Lookup::NotFound);
+        }
         return Ok(match open_file(Some(&root), &path, codings)? {
             Some(opened) => Lookup::File(opened),
             None => Lookup::NotFound,
@@ -165,7 +179,9 @@ mod tests {
         assert_eq!(segments("/a//./b/"), Some(vec!["a", "b"]));
         assert_eq!(segments(""), Some(vec![]));
         assert_eq!(segments("..."), Some(vec!["..."]));
-        for bad in ["..", "a/../b", "../x", "a/..", "a\\..\\b", "a\0b", "a\nb", "a\x7fb"] {
+        for bad in [
+            "..", "a/../b", "../x", "a/..", "a\\..\\b", "a\0b", "a\nb", "a\x7fb",
+        ] {
             assert_eq!(segments(bad), None, "{bad:?}");
         }
     }

@@ -34,8 +34,8 @@ pub(crate) fn content_type(name: &std::path::Path) -> HeaderValue {
     let Some(mime) = mime_guess::from_path(name).first() else {
         return HeaderValue::from_static("application/octet-stream");
     };
-    let text = mime.type_() == mime_guess::mime::TEXT
-        || mime.essence_str() == "application/javascript";
+    let text =
+        mime.type_() == mime_guess::mime::TEXT || mime.essence_str() == "application/javascript";
     let value = if text && mime.get_param(mime_guess::mime::CHARSET).is_none() {
         format!("{mime}; charset=utf-8")
     } else {
@@ -110,12 +110,19 @@ pub(crate) async fn send_file(ctx: &mut RequestContext, opened: Opened, extra: &
     let (status, start, count) = match range {
         RangeAnswer::Full => (StatusCode::OK, 0, len),
         RangeAnswer::Partial { start, end } => {
-            set(ctx, header::CONTENT_RANGE, &format!("bytes {start}-{end}/{len}"));
+            set(
+                ctx,
+                header::CONTENT_RANGE,
+                &format!("bytes {start}-{end}/{len}"),
+            );
             (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
         }
         RangeAnswer::Unsatisfiable => {
             set(ctx, header::CONTENT_RANGE, &format!("bytes */{len}"));
-            return ctx.string(StatusCode::RANGE_NOT_SATISFIABLE, "416 range not satisfiable");
+            return ctx.string(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "416 range not satisfiable",
+            );
         }
     };
     if let Some(coding) = opened.coding {
@@ -130,7 +137,10 @@ pub(crate) async fn send_file(ctx: &mut RequestContext, opened: Opened, extra: &
         if let Err(e) = file.seek(SeekFrom::Start(start)).await {
             tracing::error!(error = %e, path = %opened.name.display(), "seek failed");
             ctx.reset_response();
-            return ctx.string(StatusCode::INTERNAL_SERVER_ERROR, "500 internal server error");
+            return ctx.string(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "500 internal server error",
+            );
         }
     }
     let stream = ReaderStream::with_capacity(file.take(count), READ_SIZE).map_err(BoxError::from);
