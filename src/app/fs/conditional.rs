@@ -227,8 +227,10 @@ mod tests {
             }),
             Verdict::Proceed
         );
-        let mut c = Conditions::default();
-        c.if_none_match = Some(v().etag);
+        let c = Conditions {
+            if_none_match: Some(v().etag),
+            ..Conditions::default()
+        };
         assert_eq!(evaluate(&c, &Method::POST, &v()), Verdict::Failed);
     }
 

@@ -8,7 +8,7 @@
 //! ([`file`](super::RequestContext::file),
 //! [`file_attachment`](super::RequestContext::file_attachment), served through the static-file
 //! machinery in [`fs`](super::fs)) and, with the `templates` feature, HTML templates
-//! ([`html`](super::RequestContext::html)).
+//! (`html`, in `templates`).
 
 mod file;
 pub(crate) mod json;

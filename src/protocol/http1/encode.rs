@@ -288,6 +288,20 @@ mod tests {
     }
 
     #[test]
+    fn sized_streams_are_framed_by_length() {
+        let stream = || -> crate::protocol::BodyStream { Box::pin(futures_util::stream::empty()) };
+        let mut r = Response::default();
+        r.set_body(Body::SizedStream(1234, stream()));
+        assert_eq!(framing_for(&r, Version::HTTP_11), Framing::Length(1234));
+        assert_eq!(framing_for(&r, Version::HTTP_10), Framing::Length(1234));
+        r.set_body(Body::Stream(stream()));
+        assert_eq!(framing_for(&r, Version::HTTP_11), Framing::Chunked);
+        r.set_body(Body::SizedStream(9, stream()));
+        r.set_status(StatusCode::NOT_MODIFIED);
+        assert_eq!(framing_for(&r, Version::HTTP_11), Framing::NoBody);
+    }
+
+    #[test]
     fn chunks_are_hex_framed() {
         let mut w = WriteBuffer::new();
         encode_chunk(&mut w, Bytes::from_static(&[b'a'; 26]));
