@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use khz::app::fs::StaticDir;
+use khz::prelude::*;
 use tempfile::TempDir;
 
 const SECRET: &str = "TOP-SECRET-OUTSIDE-THE-ROOT";
@@ -577,4 +578,40 @@ async fn a_64_mib_file_streams_whole() {
     assert_eq!(r.header("content-length"), Some("67108864"));
     assert_eq!(r.body.len(), data.len());
     assert!(r.body == data, "the body differs from the file");
+}
+
+async fn tag(ctx: &mut RequestContext) {
+    ctx.next().await;
+    ctx.set_header("x-group", "seen");
+}
+
+#[tokio::test]
+async fn groups_and_raw_paths() {
+    let site = site();
+    let mut s = server().use_raw_path(true);
+    let mut g = s.group("/v1");
+    g.middleware(tag);
+    g.static_dir("/files", site.root()).unwrap();
+    g.static_file("/style", site.root().join("style.css"))
+        .unwrap();
+    let (_h, addr) = start(s).await;
+
+    let r = get(addr, "/v1/files/docs/guide.txt").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "guide"));
+    assert_eq!(r.header("x-group"), Some("seen"));
+    let r = get(addr, "/v1/style").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
+    assert_eq!(r.header("x-group"), Some("seen"));
+    // Routing on raw paths, the handler decodes the path itself — once.
+    let r = get(addr, "/v1/files/a%20b/%C3%BC.txt").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "unicode"));
+    for bad in [
+        "/v1/files/%2e%2e/secret.txt",
+        "/v1/files/docs%2f..%2f..%2fsecret.txt",
+        "/v1/files/%ff",
+    ] {
+        let r = get(addr, bad).await;
+        assert_eq!(r.status, 404, "{bad}");
+        assert!(!r.text().contains(SECRET));
+    }
 }
