@@ -10,16 +10,19 @@
 //! - [`context`] and `context_response`: the [`RequestContext`] API; `keys`: typed keys, state.
 //! - [`engine`]: the frozen app and request dispatch.
 //! - [`ut`]: in-process testing ([`ut::perform_request`]).
+//! - [`render`]: more renderers (JSON variants, files, HTML templates); [`fs`]: static files.
 
 mod body_writer;
 pub mod context;
 mod context_body;
 mod context_response;
 pub(crate) mod engine;
+pub mod fs;
 pub mod handler;
 mod hijack;
 mod keys;
 pub mod options;
+pub mod render;
 mod route_handle;
 pub mod run;
 pub mod server;

@@ -131,7 +131,7 @@ pub async fn perform_request(
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
     let body = match resp.take_body() {
-        Body::Stream(mut s) => {
+        Body::Stream(mut s) | Body::SizedStream(_, mut s) => {
             let mut all = BytesMut::new();
             while let Some(chunk) = s.next().await {
                 match chunk {
