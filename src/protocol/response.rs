@@ -22,8 +22,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// A streamed body: chunks sent as they come (chunked encoding on HTTP/1.1).
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send + 'static>>;
 
-/// A response body.
+/// A response body. New kinds may be added: match with a wildcard arm.
 #[derive(Default)]
+#[non_exhaustive]
 pub enum Body {
     /// No body.
     #[default]
