@@ -10,13 +10,21 @@
 //! - [`context`] and `context_response`: the [`RequestContext`] API; `keys`: typed keys, state.
 //! - [`engine`]: the frozen app and request dispatch.
 //! - [`ut`]: in-process testing ([`ut::perform_request`]).
+//! - `form`: urlencoded POST forms and `form_value`; [`multipart`]: `multipart/form-data`
+//!   (feature `multipart`); [`cookie`]: `set_cookie` and friends; `client_ip`: the client
+//!   address behind trusted proxies.
 
+mod client_ip;
 pub mod context;
 mod context_body;
 mod context_response;
+pub mod cookie;
 pub(crate) mod engine;
+mod form;
 pub mod handler;
 mod keys;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 pub mod options;
 mod route_handle;
 pub mod run;
