@@ -52,13 +52,13 @@ impl ClientIpConfig {
         }
         self.headers
             .iter()
-            .find_map(|name| self.from_header(header_values(name)))
+            .find_map(|name| self.walk_header(header_values(name)))
             .unwrap_or(peer)
     }
 
     /// Walks every value of one header (all lines, in order, as one comma-separated list)
     /// from the right. `None` if the header is absent, empty, or holds an unparsable hop.
-    fn from_header<'h>(&self, values: impl Iterator<Item = &'h [u8]>) -> Option<IpAddr> {
+    fn walk_header<'h>(&self, values: impl Iterator<Item = &'h [u8]>) -> Option<IpAddr> {
         let mut hops = Vec::new();
         for value in values {
             let text = std::str::from_utf8(value).ok()?;

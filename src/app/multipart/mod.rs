@@ -25,6 +25,7 @@ mod form;
 mod limits;
 mod stream;
 
+use std::future::Future;
 use std::path::Path;
 
 pub use error::FormError;
@@ -86,7 +87,10 @@ impl RequestContext {
         if !media_type_is(ct, "multipart/form-data") {
             return Err(FormError::NotMultipart);
         }
-        let boundary = multer::parse_boundary(ct).map_err(|_| FormError::NoBoundary)?;
+        let boundary = multer::parse_boundary(ct)
+            .ok()
+            .filter(|b| !b.is_empty())
+            .ok_or(FormError::NoBoundary)?;
         let app = self.app.clone();
         let limits = &app.multipart;
         if self
@@ -147,13 +151,14 @@ impl RequestContext {
     }
 
     /// Writes a copy of `file` to `path` (Hertz `SaveUploadedFile`); see
-    /// [`UploadedFile::save`].
-    pub async fn save_uploaded_file(
+    /// [`UploadedFile::save`]. The returned future does not borrow the context.
+    pub fn save_uploaded_file<'f>(
         &self,
-        file: &UploadedFile,
+        file: &'f UploadedFile,
         path: impl AsRef<Path>,
-    ) -> std::io::Result<()> {
-        file.save(path).await
+    ) -> impl Future<Output = std::io::Result<()>> + Send + 'f {
+        let path = path.as_ref().to_owned();
+        async move { file.save(path).await }
     }
 
     /// Takes the parsed form out of the context, e.g. to
