@@ -5,7 +5,7 @@
 //! An `application/x-www-form-urlencoded` body is parsed with `form_urlencoded` on each call,
 //! straight from the body bytes: nothing is cached or allocated per request unless a value
 //! needs percent- or plus-decoding (then that value alone is an owned `Cow`). Text fields of a
-//! `multipart/form-data` body are seen once [`RequestContext::multipart_form`] has parsed it.
+//! `multipart/form-data` body are seen once `RequestContext::multipart_form` has parsed it.
 //! A body of any other content type is not a form: look-ups find nothing.
 //!
 //! On a route that streams its body, the form is read from [`RequestContext::body`], so call
@@ -55,7 +55,7 @@ impl RequestContext {
     }
 
     /// The first value of field `name` of the POST form: the urlencoded body, or else the
-    /// multipart form once [`multipart_form`](RequestContext::multipart_form) has parsed it
+    /// multipart form once `multipart_form` has parsed it
     /// (Hertz `PostForm`). Percent- and `+`-decoded.
     ///
     /// ```

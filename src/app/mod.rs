@@ -10,7 +10,7 @@
 //! - [`context`] and `context_response`: the [`RequestContext`] API; `keys`: typed keys, state.
 //! - [`engine`]: the frozen app and request dispatch.
 //! - [`ut`]: in-process testing ([`ut::perform_request`]).
-//! - `form`: urlencoded POST forms and `form_value`; [`multipart`]: `multipart/form-data`
+//! - `form`: urlencoded POST forms and `form_value`; `multipart`: `multipart/form-data`
 //!   (feature `multipart`); [`cookie`]: `set_cookie` and friends; `client_ip`: the client
 //!   address behind trusted proxies.
 
