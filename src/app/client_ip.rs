@@ -40,7 +40,8 @@ impl ClientIpConfig {
         self.trusted.iter().any(|net| net.contains(&ip))
     }
 
-    /// The client address for a request from `peer` carrying `headers`.
+    /// The client address for a request from `peer`; `header_values(name)` yields every value
+    /// of request header `name` (lower-case).
     pub(crate) fn resolve<'c, 'h, F, I>(&'c self, peer: IpAddr, header_values: F) -> IpAddr
     where
         F: Fn(&'c str) -> I,

@@ -51,7 +51,10 @@ impl RequestContext {
     /// [`stream_body`](crate::app::Route::stream_body) the body is read from the connection
     /// while the fields are consumed. Fails at once when the content type is wrong (415),
     /// has no boundary (400), when a `Content-Length` announces more than
-    /// `max_multipart_size` (413), or when a streamed body was already consumed (500).
+    /// `max_multipart_size` (413), or when a streamed body was already consumed by an earlier
+    /// call (500). Call it before reading the body any other way: after
+    /// [`body_stream`](RequestContext::body_stream) took a streamed body, the reader sees an
+    /// empty body (400).
     ///
     /// ```
     /// use khz::prelude::*;
