@@ -52,6 +52,11 @@ pub(crate) struct App {
     /// Some route streams its body (so bodies need routing before they are read).
     pub(crate) any_stream_route: bool,
     pub(crate) max_stream_body: Option<u64>,
+    /// Trusted proxies and forwarding headers for `client_ip`.
+    pub(crate) client_ip: super::client_ip::ClientIpConfig,
+    /// Limits of multipart parsing.
+    #[cfg(feature = "multipart")]
+    pub(crate) multipart: super::multipart::MultipartLimits,
 }
 
 /// The outcome of routing a request, cached in the context when it happens before the body is

@@ -11,16 +11,24 @@
 //! - [`engine`]: the frozen app and request dispatch.
 //! - [`ut`]: in-process testing ([`ut::perform_request`]).
 //! - [`render`]: more renderers (JSON variants, files, HTML templates); [`fs`]: static files.
+//! - `form`: urlencoded POST forms and `form_value`; `multipart`: `multipart/form-data`
+//!   (feature `multipart`); [`cookie`]: `set_cookie` and friends; `client_ip`: the client
+//!   address behind trusted proxies.
 
 mod body_writer;
+mod client_ip;
 pub mod context;
 mod context_body;
 mod context_response;
+pub mod cookie;
 pub(crate) mod engine;
+mod form;
 pub mod fs;
 pub mod handler;
 mod hijack;
 mod keys;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 pub mod options;
 pub mod render;
 mod route_handle;

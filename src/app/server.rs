@@ -328,6 +328,9 @@ impl Server {
             stream_all: self.opts.stream_request_body,
             any_stream_route: self.routes.iter().any(|r| r.stream_body),
             max_stream_body: self.opts.max_stream_body_size,
+            client_ip: self.opts.client_ip.clone(),
+            #[cfg(feature = "multipart")]
+            multipart: self.opts.multipart.clone(),
         })
     }
 
