@@ -29,11 +29,19 @@ pub mod route;
 pub mod transport;
 
 pub use app::ut;
+/// `#[derive(Bind)]`: see [`app::bind`].
+#[cfg(feature = "macros")]
+pub use khz_macros::Bind;
+#[doc(hidden)]
+pub use app::bind::private as __private;
 pub use common::{Error, ErrorKind, Result};
 
 /// The names most programs need: `use khz::prelude::*;`.
 pub mod prelude {
     pub use crate::app::{handler_fn, BoxFuture, Handler, RequestContext, RouterGroup, Server};
+    pub use crate::app::bind::{Bind, BindError, Validate};
+    #[cfg(feature = "macros")]
+    pub use khz_macros::Bind;
     pub use crate::protocol::BoxError;
     pub use crate::{Error, ErrorKind, Result};
     pub use bytes::Bytes;

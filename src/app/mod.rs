@@ -10,7 +10,9 @@
 //! - [`context`] and `context_response`: the [`RequestContext`] API; `keys`: typed keys, state.
 //! - [`engine`]: the frozen app and request dispatch.
 //! - [`ut`]: in-process testing ([`ut::perform_request`]).
+//! - [`bind`]: request binding and validation ([`bind::Bind`], `#[derive(khz::Bind)]`).
 
+pub mod bind;
 pub mod context;
 mod context_body;
 mod context_response;
