@@ -96,6 +96,7 @@ fn bind_impl(name: &Ident, fields: &[Field<'_>]) -> TokenStream {
         .iter()
         .filter(|f| f.attrs.source == SourceKind::Json)
         .collect();
+    let expecting = format!("a JSON object (the body of `{name}`)");
     let companion = (!json.is_empty()).then(|| {
         let members = json.iter().map(|f| {
             let (ident, ty, key) = (f.ident, f.ty, &f.attrs.name);
@@ -106,7 +107,7 @@ fn bind_impl(name: &Ident, fields: &[Field<'_>]) -> TokenStream {
         });
         quote! {
             #[derive(::khz::__private::serde::Deserialize)]
-            #[serde(crate = "::khz::__private::serde")]
+            #[serde(crate = "::khz::__private::serde", expecting = #expecting)]
             struct __KhzJsonFields {
                 #(#members)*
             }

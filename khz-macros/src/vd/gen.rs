@@ -42,13 +42,17 @@ impl Fields<'_> {
             })
     }
 
-    /// The field an operand names, if it is `$` or `(Other)$`.
-    fn field_of(&self, e: &Expr) -> syn::Result<Option<&Ident>> {
-        match e {
-            Expr::This => Ok(Some(self.this)),
-            Expr::Field(name, column) => self.resolve(name, *column).map(Some),
-            _ => Ok(None),
-        }
+    /// The field an operand names, if it is `$` or `(Other)$` — spanned at the attribute, so
+    /// a type error points at the expression only.
+    fn field_of(&self, e: &Expr) -> syn::Result<Option<Ident>> {
+        let field = match e {
+            Expr::This => self.this,
+            Expr::Field(name, column) => self.resolve(name, *column)?,
+            _ => return Ok(None),
+        };
+        let mut field = field.clone();
+        field.set_span(self.span);
+        Ok(Some(field))
     }
 }
 

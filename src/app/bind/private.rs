@@ -14,8 +14,19 @@ pub mod bind {
     use crate::app::bind::{context::de_error, from_default, json, value, value_or};
     use crate::app::RequestContext;
 
+    /// A field type a path, query, header, cookie or form value converts to: anything that
+    /// deserializes from a string (the bound exists for its error message).
+    #[diagnostic::on_unimplemented(
+        message = "a field of type `{Self}` cannot be bound from a path, query, header, cookie or form value",
+        label = "`{Self}` does not implement `serde::Deserialize`",
+        note = "these fields are numbers, bool, char, String, enums, Option or Vec of those, or any type that deserializes from a string"
+    )]
+    pub trait FromValues: DeserializeOwned {}
+
+    impl<T: DeserializeOwned> FromValues for T {}
+
     /// The value of `name` in `source`, or `default` when the key is absent.
-    pub fn named<T: DeserializeOwned>(
+    pub fn named<T: FromValues>(
         ctx: &RequestContext,
         source: Source,
         name: &'static str,
