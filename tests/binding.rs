@@ -150,7 +150,8 @@ async fn note_server() -> std::net::SocketAddr {
 }
 
 const NOTE_JSON: &str = r#"{"meta":{"count":3,"labels":["x","y"]},"title":"hello"}"#;
-const JSON_HEADERS: &str = "Content-Type: application/json\r\nX-Token: secret\r\nCookie: a=1; session=s%20id\r\n";
+const JSON_HEADERS: &str =
+    "Content-Type: application/json\r\nX-Token: secret\r\nCookie: a=1; session=s%20id\r\n";
 
 #[tokio::test]
 async fn every_source_over_a_socket() {
@@ -180,7 +181,10 @@ async fn every_source_over_a_socket() {
             body.len()
         ))
         .await;
-    assert_eq!((r.status, r.text().as_str()), (200, "ann true [\"admin\", \"dev\"]"));
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "ann true [\"admin\", \"dev\"]")
+    );
 }
 
 #[tokio::test]
@@ -190,10 +194,17 @@ async fn errors_over_a_socket_are_json_naming_the_field() {
 
     // Wrong type in the path.
     let r = c
-        .request(note_request("/notes/x?priority=low", JSON_HEADERS, NOTE_JSON))
+        .request(note_request(
+            "/notes/x?priority=low",
+            JSON_HEADERS,
+            NOTE_JSON,
+        ))
         .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.header("content-type"), Some("application/json; charset=utf-8"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
     assert_eq!(r.header("x-chain"), None, "the chain is aborted");
     let v = json(&r);
     assert_eq!(v["code"], 400);
@@ -207,8 +218,14 @@ async fn errors_over_a_socket_are_json_naming_the_field() {
     let r = c
         .request(note_request("/notes/1", JSON_HEADERS, NOTE_JSON))
         .await;
-    assert_eq!((r.status, json(&r)["field"].as_str()), (400, Some("priority")));
-    assert_eq!(json(&r)["message"], "missing required query parameter `priority`");
+    assert_eq!(
+        (r.status, json(&r)["field"].as_str()),
+        (400, Some("priority"))
+    );
+    assert_eq!(
+        json(&r)["message"],
+        "missing required query parameter `priority`"
+    );
 
     // Invalid JSON: line, column and byte offset.
     let r = c
@@ -253,12 +270,20 @@ async fn errors_over_a_socket_are_json_naming_the_field() {
 
     // A form route given JSON: 415; the connection still serves.
     let r = c
-        .request(note_request("/login", "Content-Type: application/json\r\n", "{}"))
+        .request(note_request(
+            "/login",
+            "Content-Type: application/json\r\n",
+            "{}",
+        ))
         .await;
     assert_eq!(r.status, 415);
     assert!(!r.closes());
     let r = c
-        .request(note_request("/notes/7?priority=low", JSON_HEADERS, NOTE_JSON))
+        .request(note_request(
+            "/notes/7?priority=low",
+            JSON_HEADERS,
+            NOTE_JSON,
+        ))
         .await;
     assert_eq!(r.status, 201);
 }
@@ -295,9 +320,8 @@ async fn streamed_bodies_must_be_read_before_binding() {
     s.post("/read", upload_after_read).unwrap().stream_body();
     s.post("/buffered", upload).unwrap();
     let (_h, addr) = start(s).await;
-    let req = |path: &str| {
-        format!("POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
-    };
+    let req =
+        |path: &str| format!("POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
     let mut c = Client::connect(addr).await;
     let r = c.request(req("/raw")).await;
     assert_eq!(r.status, 500);

@@ -106,7 +106,11 @@ pub(crate) fn field_attrs(ident: &Ident, attrs: &[Attribute]) -> syn::Result<Fie
     for attr in attrs {
         if attr.path().is_ident("bind") {
             attr.parse_nested_meta(|meta| {
-                let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+                let key = meta
+                    .path
+                    .get_ident()
+                    .map(Ident::to_string)
+                    .unwrap_or_default();
                 if key == "default" {
                     default = Some(meta.value()?.parse()?);
                     return Ok(());

@@ -122,6 +122,7 @@ fn bind_impl(name: &Ident, fields: &[Field<'_>]) -> TokenStream {
                 __ctx: &::khz::app::RequestContext,
             ) -> ::core::result::Result<Self, ::khz::app::bind::BindError> {
                 #companion
+                let __sources = ::khz::__private::bind::Sources::new(__ctx);
                 ::core::result::Result::Ok(Self {
                     #(#inits)*
                 })
@@ -150,7 +151,7 @@ fn bind_field(f: &Field<'_>) -> TokenStream {
         | SourceKind::Header
         | SourceKind::Cookie
         | SourceKind::Form => quote_spanned! {ty.span()=>
-            ::khz::__private::bind::named::<#ty>(__ctx, #source, #key, #default)
+            ::khz::__private::bind::named::<#ty>(&__sources, #source, #key, #default)
         },
     };
     quote!(#ident: #value?,)
@@ -166,7 +167,8 @@ fn validate_impl(
     for f in fields {
         let source = f.attrs.source.runtime();
         let key = &f.attrs.name;
-        let site = quote!(::core::option::Option::Some(#key), ::core::option::Option::Some(#source));
+        let site =
+            quote!(::core::option::Option::Some(#key), ::core::option::Option::Some(#source));
         for rule in &f.attrs.rules {
             checks.push(check(rule, &site, Some(f.ident), &all)?);
         }

@@ -114,7 +114,7 @@ impl HttpService for AppService {
 }
 
 /// Routes the request unless that already happened for it, and returns the outcome.
-fn route_once(app: &App, ctx: &mut RequestContext) -> Routed {
+pub(crate) fn route_once(app: &App, ctx: &mut RequestContext) -> Routed {
     if ctx.routed == Routed::Pending {
         ctx.routed = if !prepare_path(ctx, app.opts.use_raw_path) {
             Routed::BadPath

@@ -106,7 +106,11 @@ async fn query_conversions() {
         ("i=128&u=0&f=0&b=T&c=x&s=&e=low", "i", "cannot parse i8"),
         ("i=0&u=-1&f=0&b=T&c=x&s=&e=low", "u", "cannot parse u64"),
         ("i=0&u=0&f=x&b=T&c=x&s=&e=low", "f", "cannot parse f32"),
-        ("i=0&u=0&f=0&b=yes&c=x&s=&e=low", "b", "`yes` is not true/false/1/0"),
+        (
+            "i=0&u=0&f=0&b=yes&c=x&s=&e=low",
+            "b",
+            "`yes` is not true/false/1/0",
+        ),
         ("i=0&u=0&f=0&b=T&c=xy&s=&e=low", "c", "cannot parse char"),
         ("i=0&u=0&f=0&b=T&c=x&s=&e=mid", "e", "unknown variant `mid`"),
         (&format!("{base}&o=256"), "o", "cannot parse u8"),
@@ -169,15 +173,47 @@ async fn path_header_cookie() {
     );
     let good = [("X-Count", "3"), ("Cookie", "session=abc")];
     let r = call(&s, "/p/x/f", "", &good).await;
-    err(&r, 400, Some("id"), "invalid path parameter `id`: cannot parse u32");
-    let r = call(&s, "/p/1/f", "", &[("X-Count", "300"), ("Cookie", "session=a")]).await;
+    err(
+        &r,
+        400,
+        Some("id"),
+        "invalid path parameter `id`: cannot parse u32",
+    );
+    let r = call(
+        &s,
+        "/p/1/f",
+        "",
+        &[("X-Count", "300"), ("Cookie", "session=a")],
+    )
+    .await;
     err(&r, 400, Some("X-Count"), "invalid header `X-Count`");
     let r = call(&s, "/p/1/f", "", &[("Cookie", "session=a")]).await;
-    err(&r, 400, Some("X-Count"), "missing required header `X-Count`");
+    err(
+        &r,
+        400,
+        Some("X-Count"),
+        "missing required header `X-Count`",
+    );
     let r = call(&s, "/p/1/f", "", &[("X-Count", "3")]).await;
-    err(&r, 400, Some("session"), "missing required cookie `session`");
-    let r = call(&s, "/p/1/f", "", &[("X-Count", "3"), ("Cookie", "session=a; lvl=x")]).await;
-    err(&r, 400, Some("lvl"), "invalid cookie `lvl`: unknown variant `x`");
+    err(
+        &r,
+        400,
+        Some("session"),
+        "missing required cookie `session`",
+    );
+    let r = call(
+        &s,
+        "/p/1/f",
+        "",
+        &[("X-Count", "3"), ("Cookie", "session=a; lvl=x")],
+    )
+    .await;
+    err(
+        &r,
+        400,
+        Some("lvl"),
+        "invalid cookie `lvl`: unknown variant `x`",
+    );
 }
 
 #[derive(Debug, khz::Bind)]
@@ -200,17 +236,33 @@ const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded")
 async fn form_body() {
     let mut s = Server::new();
     s.post("/f", echo::<Form>).unwrap();
-    let r = call(&s, "/f", "name=J%C3%BCrgen+K&age=40&pets=cat&pets=dog", &[FORM]).await;
+    let r = call(
+        &s,
+        "/f",
+        "name=J%C3%BCrgen+K&age=40&pets=cat&pets=dog",
+        &[FORM],
+    )
+    .await;
     assert_eq!(
         ok(&r),
         "Form { name: \"Jürgen K\", age: 40, pets: [\"cat\", \"dog\"], page: 1, nick: None }"
     );
     let r = call(&s, "/f", "name=a&age=old", &[FORM]).await;
-    err(&r, 400, Some("age"), "invalid form field `age`: cannot parse u8");
+    err(
+        &r,
+        400,
+        Some("age"),
+        "invalid form field `age`: cannot parse u8",
+    );
     let r = call(&s, "/f", "age=1", &[FORM]).await;
     err(&r, 400, Some("name"), "missing required form field `name`");
     let r = call(&s, "/f", "name=a&age=1", &[("Content-Type", "text/plain")]).await;
-    err(&r, 415, None, "expected Content-Type application/x-www-form-urlencoded");
+    err(
+        &r,
+        415,
+        None,
+        "expected Content-Type application/x-www-form-urlencoded",
+    );
     // No body at all: the fields are simply absent.
     let r = perform_request(&s, Method::POST, "/f", "", &[]).await;
     err(&r, 400, Some("name"), "missing required form field");
@@ -246,41 +298,121 @@ async fn json_body() {
     s.post("/j", echo::<JsonBody>).unwrap();
     let body = r#"{"name":"ann","userAge":30,"address":{"city":"Oslo"},"tags":["a"],
                   "scores":{"x":1.5},"nickname":null,"unknown":[1,2]}"#;
-    let r = call(&s, "/j?dry_run=t", body, &[("content-type", "application/json; charset=utf-8")])
-        .await;
+    let r = call(
+        &s,
+        "/j?dry_run=t",
+        body,
+        &[("content-type", "application/json; charset=utf-8")],
+    )
+    .await;
     assert_eq!(
         ok(&r),
         "JsonBody { name: \"ann\", age: 30, address: Address { city: \"Oslo\", zip: None }, \
          tags: [\"a\"], nickname: None, scores: {\"x\": 1.5}, priority: High, dry_run: Some(true) }"
     );
     // `application/*+json` is JSON too; absent Vec → empty, absent Option → None.
-    let body = r#"{"name":"b","userAge":1,"address":{"city":"c","zip":123},"scores":{},"priority":"low"}"#;
-    let r = call(&s, "/j", body, &[("Content-Type", "application/merge-patch+json")]).await;
-    assert!(ok(&r).contains("zip: Some(123) }, tags: [], nickname: None, scores: {}, priority: Low"));
+    let body =
+        r#"{"name":"b","userAge":1,"address":{"city":"c","zip":123},"scores":{},"priority":"low"}"#;
+    let r = call(
+        &s,
+        "/j",
+        body,
+        &[("Content-Type", "application/merge-patch+json")],
+    )
+    .await;
+    assert!(
+        ok(&r).contains("zip: Some(123) }, tags: [], nickname: None, scores: {}, priority: Low")
+    );
 
     let good = r#""userAge":1,"address":{"city":"c"},"scores":{}"#;
     for (body, status, field, message) in [
         // Wrong types name their JSON path.
-        (r#"{"name":1,"userAge":1,"address":{"city":"c"},"scores":{}}"#, 400, Some("name"), "invalid type: integer `1`, expected a string"),
-        (r#"{"name":"a","userAge":300,"address":{"city":"c"},"scores":{}}"#, 400, Some("userAge"), "invalid JSON field `userAge`"),
-        (r#"{"name":"a","userAge":1,"address":{"city":"c","zip":"x"},"scores":{}}"#, 400, Some("address.zip"), "expected u32"),
-        (r#"{"name":"a","userAge":1,"address":{"city":"c"},"scores":{},"tags":["a",2]}"#, 400, Some("tags[1]"), "expected a string"),
-        (r#"{"name":"a","userAge":1,"address":{"city":"c"},"scores":{},"priority":"mid"}"#, 400, Some("priority"), "unknown variant `mid`"),
+        (
+            r#"{"name":1,"userAge":1,"address":{"city":"c"},"scores":{}}"#,
+            400,
+            Some("name"),
+            "invalid type: integer `1`, expected a string",
+        ),
+        (
+            r#"{"name":"a","userAge":300,"address":{"city":"c"},"scores":{}}"#,
+            400,
+            Some("userAge"),
+            "invalid JSON field `userAge`",
+        ),
+        (
+            r#"{"name":"a","userAge":1,"address":{"city":"c","zip":"x"},"scores":{}}"#,
+            400,
+            Some("address.zip"),
+            "expected u32",
+        ),
+        (
+            r#"{"name":"a","userAge":1,"address":{"city":"c"},"scores":{},"tags":["a",2]}"#,
+            400,
+            Some("tags[1]"),
+            "expected a string",
+        ),
+        (
+            r#"{"name":"a","userAge":1,"address":{"city":"c"},"scores":{},"priority":"mid"}"#,
+            400,
+            Some("priority"),
+            "unknown variant `mid`",
+        ),
         // Missing (or null) required fields.
-        (&format!(r#"{{{good}}}"#), 400, Some("name"), "missing required JSON field `name`"),
-        (&format!(r#"{{"name":null,{good}}}"#), 400, Some("name"), "missing required JSON field"),
-        (r#"{"name":"a","userAge":1,"scores":{}}"#, 400, Some("address"), "missing required JSON field `address`"),
+        (
+            &format!(r#"{{{good}}}"#),
+            400,
+            Some("name"),
+            "missing required JSON field `name`",
+        ),
+        (
+            &format!(r#"{{"name":null,{good}}}"#),
+            400,
+            Some("name"),
+            "missing required JSON field",
+        ),
+        (
+            r#"{"name":"a","userAge":1,"scores":{}}"#,
+            400,
+            Some("address"),
+            "missing required JSON field `address`",
+        ),
         // Syntax errors name the position.
-        ("{\"name\":\"a\",}", 400, None, "at line 1 column 13 (byte 12)"),
-        ("{\"name\":\n\"a\"", 400, None, "EOF while parsing at line 2 column 3 (byte 11)"),
-        ("\"text\"", 400, None, "expected a JSON object (the body of `JsonBody`)"),
+        (
+            "{\"name\":\"a\",}",
+            400,
+            None,
+            "at line 1 column 13 (byte 12)",
+        ),
+        (
+            "{\"name\":\n\"a\"",
+            400,
+            None,
+            "EOF while parsing at line 2 column 3 (byte 11)",
+        ),
+        (
+            "\"text\"",
+            400,
+            None,
+            "expected a JSON object (the body of `JsonBody`)",
+        ),
     ] {
         let r = call(&s, "/j", body, &[JSON]).await;
         err(&r, status, field, message);
     }
     // Not JSON, or no Content-Type: 415.
-    let r = call(&s, "/j", r#"{"name":"a"}"#, &[("Content-Type", "text/plain")]).await;
-    err(&r, 415, None, "expected Content-Type application/json, got `text/plain`");
+    let r = call(
+        &s,
+        "/j",
+        r#"{"name":"a"}"#,
+        &[("Content-Type", "text/plain")],
+    )
+    .await;
+    err(
+        &r,
+        415,
+        None,
+        "expected Content-Type application/json, got `text/plain`",
+    );
     let r = call(&s, "/j", r#"{"name":"a"}"#, &[]).await;
     err(&r, 415, None, "got none");
     // An empty body: every JSON field is absent.
@@ -320,8 +452,14 @@ async fn raw_bodies() {
     assert_eq!(ok(&r), "RawText { body: \"héllo\", n: Some(1) }");
     let r = call(&s, "/vec", "ab", &[]).await;
     assert_eq!(ok(&r), "RawVec { body: [97, 98] }");
-    let r = perform_request(&s, Method::POST, "/text", Bytes::from_static(b"\xff\xfe"), &[])
-        .await;
+    let r = perform_request(
+        &s,
+        Method::POST,
+        "/text",
+        Bytes::from_static(b"\xff\xfe"),
+        &[],
+    )
+    .await;
     err(&r, 400, None, "invalid body: the body is not UTF-8");
 }
 
@@ -335,7 +473,10 @@ struct BadDefault {
 async fn a_bad_default_is_the_programs_fault() {
     let mut s = Server::new();
     s.get("/d", echo::<BadDefault>).unwrap();
-    assert_eq!(ok(&call(&s, "/d?n=2", "", &[]).await), "BadDefault { n: 2 }");
+    assert_eq!(
+        ok(&call(&s, "/d?n=2", "", &[]).await),
+        "BadDefault { n: 2 }"
+    );
     let r = call(&s, "/d", "", &[]).await;
     err(&r, 500, Some("n"), "the default `lots` does not convert");
 }
@@ -388,29 +529,80 @@ async fn plain_serde_binds() {
     let mut s = Server::new();
     s.post("/plain/:kind", plain).unwrap();
     s.post("/ids/:org/:id", plain).unwrap();
-    let post = |url: &'static str, body: &'static str, h: &'static [(&'static str, &'static str)]| {
-        perform_request(&s, Method::POST, url, body, h)
-    };
+    let post =
+        |url: &'static str, body: &'static str, h: &'static [(&'static str, &'static str)]| {
+            perform_request(&s, Method::POST, url, body, h)
+        };
     let r = post("/plain/query?q=x&tag=low&tag=high", "", &[]).await;
     assert_eq!(ok(&r), "Search { q: \"x\", page: None, tag: [Low, High] }");
-    err(&post("/plain/query?q=x&page=p", "", &[]).await, 400, Some("page"), "cannot parse u32");
-    err(&post("/plain/query?page=1", "", &[]).await, 400, Some("q"), "missing required query parameter `q`");
+    err(
+        &post("/plain/query?q=x&page=p", "", &[]).await,
+        400,
+        Some("page"),
+        "cannot parse u32",
+    );
+    err(
+        &post("/plain/query?page=1", "", &[]).await,
+        400,
+        Some("q"),
+        "missing required query parameter `q`",
+    );
     let r = post("/plain/header", "", &[("X-Request-Id", "9")]).await;
     assert_eq!(ok(&r), "Headers { id: 9, host: \"localhost\" }");
-    err(&post("/plain/header", "", &[("X-Request-Id", "x")]).await, 400, Some("x-request-id"), "invalid header");
+    err(
+        &post("/plain/header", "", &[("X-Request-Id", "x")]).await,
+        400,
+        Some("x-request-id"),
+        "invalid header",
+    );
     let r = post("/ids/acme/7", "", &[]).await;
     assert_eq!(ok(&r), "Ids { org: \"acme\", id: 7 }");
-    err(&post("/ids/acme/x", "", &[]).await, 400, Some("id"), "invalid path parameter `id`");
+    err(
+        &post("/ids/acme/x", "", &[]).await,
+        400,
+        Some("id"),
+        "invalid path parameter `id`",
+    );
     let r = post("/plain/form", "title=t&stars=5", &[FORM]).await;
     assert_eq!(ok(&r), "Note { title: \"t\", stars: 5 }");
-    err(&post("/plain/form", "title=t&stars=9999", &[FORM]).await, 400, Some("stars"), "invalid form field");
-    err(&post("/plain/form", "{}", &[JSON]).await, 415, None, "x-www-form-urlencoded");
+    err(
+        &post("/plain/form", "title=t&stars=9999", &[FORM]).await,
+        400,
+        Some("stars"),
+        "invalid form field",
+    );
+    err(
+        &post("/plain/form", "{}", &[JSON]).await,
+        415,
+        None,
+        "x-www-form-urlencoded",
+    );
     let r = post("/plain/json", r#"{"title":"t","stars":5}"#, &[JSON]).await;
     assert_eq!(ok(&r), "Note { title: \"t\", stars: 5 }");
-    err(&post("/plain/json", r#"{"title":"t"}"#, &[JSON]).await, 400, None, "missing field `stars`");
-    err(&post("/plain/json", r#"{"title":"t","stars":"5"}"#, &[JSON]).await, 400, Some("stars"), "expected u8");
-    err(&post("/plain/json", "", &[JSON]).await, 400, None, "invalid JSON body");
-    err(&post("/plain/json", "{}", &[FORM]).await, 415, None, "application/json");
+    err(
+        &post("/plain/json", r#"{"title":"t"}"#, &[JSON]).await,
+        400,
+        None,
+        "missing field `stars`",
+    );
+    err(
+        &post("/plain/json", r#"{"title":"t","stars":"5"}"#, &[JSON]).await,
+        400,
+        Some("stars"),
+        "expected u8",
+    );
+    err(
+        &post("/plain/json", "", &[JSON]).await,
+        400,
+        None,
+        "invalid JSON body",
+    );
+    err(
+        &post("/plain/json", "{}", &[FORM]).await,
+        415,
+        None,
+        "application/json",
+    );
 }
 
 // ----- a hand-written Bind ---------------------------------------------------------------
@@ -447,8 +639,18 @@ async fn hand_written_bind_and_validate() {
     s.get("/m", echo::<Manual>).unwrap();
     let r = call(&s, "/m?n=3&tag=a", "", &[]).await;
     assert_eq!(ok(&r), "Manual { n: 3, size: 10, tags: [\"a\"] }");
-    err(&call(&s, "/m?n=11", "", &[]).await, 400, Some("n"), "n must not exceed size");
-    err(&call(&s, "/m", "", &[]).await, 400, Some("n"), "missing required query parameter");
+    err(
+        &call(&s, "/m?n=11", "", &[]).await,
+        400,
+        Some("n"),
+        "n must not exceed size",
+    );
+    err(
+        &call(&s, "/m", "", &[]).await,
+        400,
+        Some("n"),
+        "missing required query parameter",
+    );
 }
 
 #[test]

@@ -124,26 +124,49 @@ async fn eval(ctx: &mut RequestContext) {
 
 async fn check(s: &Server, url: &str, field: Option<&str>, message: &str) {
     let r = perform_request(s, Method::GET, url, "", &[]).await;
-    let v: serde_json::Value = serde_json::from_slice(r.body())
-        .unwrap_or_else(|_| panic!("{url}: expected a JSON error, got {} {}", r.status(), r.text()));
+    let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap_or_else(|_| {
+        panic!(
+            "{url}: expected a JSON error, got {} {}",
+            r.status(),
+            r.text()
+        )
+    });
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{url}: {v}");
     assert_eq!(v.get("field").and_then(|f| f.as_str()), field, "{url}: {v}");
     let m = v["message"].as_str().unwrap_or_default();
-    assert!(m.contains(message), "{url}: message {m:?} lacks {message:?}");
+    assert!(
+        m.contains(message),
+        "{url}: message {m:?} lacks {message:?}"
+    );
 }
 
 #[tokio::test]
 async fn every_rule_passes_and_fails() {
     let mut s = Server::new();
     s.get("/r", rules).unwrap();
-    let r = perform_request(&s, Method::GET, "/r?tags=a&tags=b&mail=ann%40example.com", "", &[]).await;
+    let r = perform_request(
+        &s,
+        Method::GET,
+        "/r?tags=a&tags=b&mail=ann%40example.com",
+        "",
+        &[],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text());
     assert_eq!(r.text(), "abc Some(\"ann@example.com\")");
 
     let default = |expr: &str| format!("is invalid: `{expr}` is false");
     for (query, field, message) in [
-        ("arith=6", "arith", default("$ + 1 == 6 && $ - 1 == 4 && $ * 2 == 10 && $ / 2 == 2.5 && $ % 2 == 1")),
-        ("cmp=0", "cmp", default("$ > 0 && $ >= 1 && $ < 10 && $ <= 9 && $ != 4")),
+        (
+            "arith=6",
+            "arith",
+            default("$ + 1 == 6 && $ - 1 == 4 && $ * 2 == 10 && $ / 2 == 2.5 && $ % 2 == 1"),
+        ),
+        (
+            "cmp=0",
+            "cmp",
+            default("$ > 0 && $ >= 1 && $ < 10 && $ <= 9 && $ != 4"),
+        ),
         ("cmp=4", "cmp", "`cmp` is invalid".into()),
         ("cmp=10&max=10", "cmp", "`cmp` is invalid".into()),
         ("flag=0", "flag", "`flag` is invalid".into()),
@@ -159,13 +182,23 @@ async fn every_rule_passes_and_fails() {
         ("cmp=5&max=4", "max", default("$ >= (cmp)$")),
         ("tags=a&tags=b&tags=c", "tags", default("len($) <= 2")),
         ("one=xy", "one", "one character, please".into()),
-        ("checked=no", "checked", "`checked` is invalid: `no` is not ok".into()),
+        (
+            "checked=no",
+            "checked",
+            "`checked` is invalid: `no` is not ok".into(),
+        ),
         ("checked_msg=no", "checked_msg", "say ok".into()),
     ] {
         check(&s, &format!("/r?{query}"), Some(field), &message).await;
     }
     // Passing values other than the defaults.
-    for query in ["bytes=ab", "chars=h%C3%A9j", "cmp=9&max=9", "letter=b", "level=3"] {
+    for query in [
+        "bytes=ab",
+        "chars=h%C3%A9j",
+        "cmp=9&max=9",
+        "letter=b",
+        "level=3",
+    ] {
         let r = perform_request(&s, Method::GET, &format!("/r?{query}"), "", &[]).await;
         assert_eq!(r.status(), StatusCode::OK, "{query}: {}", r.text());
     }
@@ -181,7 +214,25 @@ async fn evaluation_errors_fail_the_rule() {
     s.get("/e", eval).unwrap();
     let r = perform_request(&s, Method::GET, "/e?n=1&d=2", "", &[]).await;
     assert_eq!((r.status(), r.text().as_str()), (StatusCode::OK, "valid"));
-    check(&s, "/e?n=-1&d=2", Some("n"), "`n` is invalid: `$ > 0` is false").await;
-    check(&s, "/e?d=2", Some("n"), "`$ > 0`: cannot compare nil with int").await;
-    check(&s, "/e?n=1", Some("d"), "`10 / ($ - 1) > 0`: division by zero").await;
+    check(
+        &s,
+        "/e?n=-1&d=2",
+        Some("n"),
+        "`n` is invalid: `$ > 0` is false",
+    )
+    .await;
+    check(
+        &s,
+        "/e?d=2",
+        Some("n"),
+        "`$ > 0`: cannot compare nil with int",
+    )
+    .await;
+    check(
+        &s,
+        "/e?n=1",
+        Some("d"),
+        "`10 / ($ - 1) > 0`: division by zero",
+    )
+    .await;
 }

@@ -103,7 +103,9 @@ pub(crate) fn generate(expr: &Expr, f: &Fields<'_>) -> syn::Result<TokenStream> 
         }
         Expr::Len(x) | Expr::MbLen(x) => {
             let arg = match f.field_of(x)? {
-                Some(field) => quote_spanned!(sp=> ::core::result::Result::Ok(#vd::sized(&self.#field))),
+                Some(field) => {
+                    quote_spanned!(sp=> ::core::result::Result::Ok(#vd::sized(&self.#field)))
+                }
                 None => generate(x, f)?,
             };
             if matches!(expr, Expr::Len(_)) {

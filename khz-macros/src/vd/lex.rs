@@ -103,8 +103,8 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, VdError> {
             while chars.get(i).is_some_and(|c| c.is_ascii_digit()) {
                 i += 1;
             }
-            let float = chars.get(i) == Some(&'.')
-                && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit());
+            let float =
+                chars.get(i) == Some(&'.') && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit());
             if float {
                 i += 1;
                 while chars.get(i).is_some_and(|c| c.is_ascii_digit()) {
@@ -118,7 +118,10 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, VdError> {
                         .map_err(|_| err(format!("invalid number `{lit}`")))?,
                 )
             } else {
-                Tok::Int(lit.parse().map_err(|_| err(format!("number `{lit}` is too large")))?)
+                Tok::Int(
+                    lit.parse()
+                        .map_err(|_| err(format!("number `{lit}` is too large")))?,
+                )
             };
             out.push(Token { kind, column });
         } else if c.is_alphabetic() || c == '_' {
@@ -145,7 +148,7 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, VdError> {
             });
         } else if c == '"' {
             return Err(err(
-                "strings are written in single quotes: 'text'".to_owned(),
+                "strings are written in single quotes: 'text'".to_owned()
             ));
         } else if c == '=' || c == '&' || c == '|' {
             return Err(err(format!("unexpected `{c}`; did you mean `{c}{c}`?")));
@@ -161,7 +164,11 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<Tok> {
-        tokenize(text).unwrap().into_iter().map(|t| t.kind).collect()
+        tokenize(text)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.kind)
+            .collect()
     }
 
     #[test]
@@ -193,7 +200,10 @@ mod tests {
         assert_eq!(e.column, 3);
         assert!(e.message.contains("`==`"), "{}", e.message);
         assert_eq!(tokenize("'abc").unwrap_err().column, 1);
-        assert!(tokenize("\"x\"").unwrap_err().message.contains("single quotes"));
+        assert!(tokenize("\"x\"")
+            .unwrap_err()
+            .message
+            .contains("single quotes"));
         assert_eq!(tokenize("$ # 1").unwrap_err().column, 3);
     }
 }

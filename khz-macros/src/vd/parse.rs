@@ -19,16 +19,15 @@ pub(crate) fn parse(text: &str) -> Result<Expr, VdError> {
             message: "the expression is empty".to_owned(),
         });
     }
-    let mut p = Parser {
-        tokens,
-        at: 0,
-        end,
-    };
+    let mut p = Parser { tokens, at: 0, end };
     let expr = p.expr()?;
     if let Some(t) = p.tokens.get(p.at) {
         return Err(VdError {
             column: t.column,
-            message: format!("unexpected {} after a complete expression", t.kind.describe()),
+            message: format!(
+                "unexpected {} after a complete expression",
+                t.kind.describe()
+            ),
         });
     }
     Ok(expr)
@@ -64,7 +63,9 @@ impl Parser {
     fn unexpected(&self, wanted: &str) -> VdError {
         match self.peek() {
             Some(t) => self.error(format!("expected {wanted}, found {}", t.describe())),
-            None => self.error(format!("expected {wanted}, found the end of the expression")),
+            None => self.error(format!(
+                "expected {wanted}, found the end of the expression"
+            )),
         }
     }
 
@@ -246,7 +247,11 @@ impl Parser {
                         args.len()
                     )));
                 }
-                let target = if args.len() == 2 { args.remove(1) } else { Expr::This };
+                let target = if args.len() == 2 {
+                    args.remove(1)
+                } else {
+                    Expr::This
+                };
                 let Expr::Str(pattern) = args.remove(0) else {
                     return Err(err(
                         "the pattern of `regexp` must be a string literal: regexp('^[a-z]+$')"
@@ -320,7 +325,11 @@ mod tests {
                 BinOp::Or,
                 b(
                     BinOp::Eq,
-                    b(BinOp::Add, Expr::Int(1), b(BinOp::Mul, Expr::Int(2), Expr::Int(3))),
+                    b(
+                        BinOp::Add,
+                        Expr::Int(1),
+                        b(BinOp::Mul, Expr::Int(2), Expr::Int(3))
+                    ),
                     Expr::Int(7)
                 ),
                 Expr::Not(Box::new(Expr::This)),
@@ -328,7 +337,11 @@ mod tests {
         );
         assert_eq!(
             parse("(1 + 2) * -3").unwrap(),
-            b(BinOp::Mul, b(BinOp::Add, Expr::Int(1), Expr::Int(2)), Expr::Int(-3))
+            b(
+                BinOp::Mul,
+                b(BinOp::Add, Expr::Int(1), Expr::Int(2)),
+                Expr::Int(-3)
+            )
         );
     }
 

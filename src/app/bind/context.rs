@@ -114,7 +114,8 @@ impl RequestContext {
 
     fn bind_pairs<T: DeserializeOwned>(&self, source: Source) -> Result<T, BindError> {
         let entries = group(pairs(self, source)?.into_iter());
-        T::deserialize(PairsDeserializer { entries: &entries }).map_err(|e| de_error(e, source, None))
+        T::deserialize(PairsDeserializer { entries: &entries })
+            .map_err(|e| de_error(e, source, None))
     }
 
     /// Answers `err` with the server's bind-error renderer (see

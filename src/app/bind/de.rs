@@ -53,7 +53,6 @@ impl<'a> Values<'a> {
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         self.first.iter().chain(&self.rest).map(|v| v.as_ref())
     }
-
 }
 
 impl<'a, V: Into<Cow<'a, str>>> FromIterator<V> for Values<'a> {
@@ -444,7 +443,10 @@ mod tests {
             Err(DeError::Missing { field: None })
         );
         let e = from_values::<u8>(&vals(&["300"])).unwrap_err();
-        assert_eq!(e.to_string(), "cannot parse u8: number too large to fit in target type");
+        assert_eq!(
+            e.to_string(),
+            "cannot parse u8: number too large to fit in target type"
+        );
         let e = from_values::<Color>(&vals(&["blue"])).unwrap_err();
         assert!(e.to_string().contains("unknown variant `blue`"), "{e}");
         let e = from_values::<bool>(&vals(&["yes"])).unwrap_err();

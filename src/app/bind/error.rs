@@ -267,6 +267,9 @@ mod tests {
         let e = BindError::new(BindErrorKind::BodyNotRead, Some(Source::Json), None::<&str>);
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let e = BindError::validation(Some("age"), "too young").with_source(Source::Query);
-        assert_eq!((e.to_string().as_str(), e.source()), ("too young", Some(Source::Query)));
+        assert_eq!(
+            (e.to_string().as_str(), e.source()),
+            ("too young", Some(Source::Query))
+        );
     }
 }

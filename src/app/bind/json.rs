@@ -70,12 +70,7 @@ fn json_error<T: DeserializeOwned>(input: &[u8], e: &sonic_rs::Error) -> BindErr
         Ok(_) => (".".to_owned(), None),
     };
     let e = tracked.as_ref().unwrap_or(e);
-    let reason = format!(
-        "{} at line {} column {}",
-        reason(e),
-        e.line(),
-        e.column()
-    );
+    let reason = format!("{} at line {} column {}", reason(e), e.line(), e.column());
     let field = (path != ".").then_some(path);
     BindError::new(BindErrorKind::Invalid { reason }, Some(Source::Json), field)
 }

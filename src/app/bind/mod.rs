@@ -109,6 +109,7 @@ pub use error::{BindError, BindErrorKind, Source};
 pub use raw::{raw_body, FromRawBody};
 pub use render::render_bind_error;
 pub(crate) use render::BindErrorHook;
+use source::Sources;
 
 use crate::app::RequestContext;
 
@@ -180,8 +181,21 @@ pub fn value<T: DeserializeOwned>(
     source: Source,
     name: &str,
 ) -> Result<T, BindError> {
-    let values = source::values(ctx, source, name)?;
-    de::from_values(&values).map_err(|e| context::de_error(e, source, Some(name)))
+    value_in(&Sources::new(ctx), source, name, None)
+}
+
+/// [`value`] or [`value_or`] over sources that decode the query and the form once.
+pub(crate) fn value_in<T: DeserializeOwned>(
+    sources: &Sources<'_>,
+    source: Source,
+    name: &str,
+    default: Option<&str>,
+) -> Result<T, BindError> {
+    let values = sources.values(source, name)?;
+    match default {
+        Some(d) if values.is_empty() => from_default(d, source, name),
+        _ => de::from_values(&values).map_err(|e| context::de_error(e, source, Some(name))),
+    }
 }
 
 /// Like [`value`], converting `default` when the key is absent (a default that does not
@@ -192,11 +206,7 @@ pub fn value_or<T: DeserializeOwned>(
     name: &str,
     default: &str,
 ) -> Result<T, BindError> {
-    let values = source::values(ctx, source, name)?;
-    if values.is_empty() {
-        return from_default(default, source, name);
-    }
-    de::from_values(&values).map_err(|e| context::de_error(e, source, Some(name)))
+    value_in(&Sources::new(ctx), source, name, Some(default))
 }
 
 /// Converts the `default` of field `name`.

@@ -11,7 +11,8 @@ pub mod bind {
 
     use crate::app::bind::de::{from_values, Values};
     use crate::app::bind::error::{BindError, Source};
-    use crate::app::bind::{context::de_error, from_default, json, value, value_or};
+    pub use crate::app::bind::source::Sources;
+    use crate::app::bind::{context::de_error, from_default, json, value_in};
     use crate::app::RequestContext;
 
     /// A field type a path, query, header, cookie or form value converts to: anything that
@@ -27,15 +28,12 @@ pub mod bind {
 
     /// The value of `name` in `source`, or `default` when the key is absent.
     pub fn named<T: FromValues>(
-        ctx: &RequestContext,
+        sources: &Sources<'_>,
         source: Source,
         name: &'static str,
         default: Option<&'static str>,
     ) -> Result<T, BindError> {
-        match default {
-            Some(d) => value_or(ctx, source, name, d),
-            None => value(ctx, source, name),
-        }
+        value_in(sources, source, name, default)
     }
 
     /// The JSON companion struct, parsed once from the body.

@@ -1,13 +1,18 @@
 //! Where values come from: the string values of one key of the path, query, headers, cookies
-//! or form body ([`values`]), and all `(key, value)` pairs of a source for binding a whole
-//! struct ([`pairs`]). The form body is read in exactly one place, [`form_pairs`], which decides
-//! by `Content-Type` how to read it (urlencoded today; multipart joins there).
+//! or form body ([`Sources::values`], which decodes the query and the form at most once per
+//! bind), and all `(key, value)` pairs of a source for binding a whole struct ([`pairs`]). The
+//! form body is read in exactly one place, [`form_pairs`], which decides by `Content-Type` how
+//! to read it (urlencoded today; multipart joins there).
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use super::de::Values;
 use super::error::{BindError, BindErrorKind, Source};
 use crate::app::RequestContext;
+
+/// A decoded `(key, value)` pair.
+pub(crate) type Pair<'c> = (Cow<'c, str>, Cow<'c, str>);
 
 /// The media type of urlencoded forms.
 pub(crate) const FORM_URLENCODED: &str = "application/x-www-form-urlencoded";
@@ -44,7 +49,7 @@ pub(crate) fn body_read(ctx: &RequestContext, source: Source) -> Result<(), Bind
 /// (`ctx.read_body().await`) first.
 pub(crate) fn form_pairs(
     ctx: &RequestContext,
-) -> Result<Vec<(Cow<'_, str>, Cow<'_, str>)>, BindError> {
+) -> Result<Vec<Pair<'_>>, BindError> {
     body_read(ctx, Source::Form)?;
     let body = ctx.body();
     if body.is_empty() {
@@ -58,26 +63,6 @@ pub(crate) fn form_pairs(
             content_type,
         )),
     }
-}
-
-/// The values of form field `name`, in order.
-pub(crate) fn form_values<'c>(ctx: &'c RequestContext, name: &str) -> Result<Values<'c>, BindError> {
-    Ok(form_pairs(ctx)?
-        .into_iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .collect())
-}
-
-/// The values of query parameter `name`, in order.
-pub(crate) fn query_values<'c>(ctx: &'c RequestContext, name: &str) -> Values<'c> {
-    let Some(q) = ctx.query_string() else {
-        return Values::new();
-    };
-    form_urlencoded::parse(q.as_bytes())
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .collect()
 }
 
 /// The values of header `name` (case-insensitive), one per header line.
@@ -95,25 +80,60 @@ pub(crate) fn header_values<'c>(
         .collect()
 }
 
-/// The values of `name` in `source` (a value-less key yields no values).
-pub(crate) fn values<'c>(
+/// The values of `name` among `pairs`, borrowed from them.
+fn lookup<'p>(pairs: &'p [Pair<'_>], name: &str) -> Values<'p> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_ref())
+        .collect()
+}
+
+/// The sources of one bind: the query string and the form body are decoded on first use and
+/// kept, so a struct with many query or form fields decodes each once.
+pub struct Sources<'c> {
     ctx: &'c RequestContext,
-    source: Source,
-    name: &str,
-) -> Result<Values<'c>, BindError> {
-    match source {
-        Source::Path => Ok(ctx.param(name).map(Values::one).unwrap_or_default()),
-        Source::Query => Ok(query_values(ctx, name)),
-        Source::Header => header_values(ctx, name),
-        Source::Cookie => Ok(ctx.cookie(name).map(Values::one).unwrap_or_default()),
-        Source::Form => form_values(ctx, name),
-        Source::Json | Source::Body => Err(BindError::new(
-            BindErrorKind::Misuse {
-                reason: format!("the {source} is not read by name"),
+    query: OnceCell<Vec<Pair<'c>>>,
+    form: OnceCell<Result<Vec<Pair<'c>>, BindError>>,
+}
+
+impl<'c> Sources<'c> {
+    /// The sources of `ctx`'s request.
+    pub fn new(ctx: &'c RequestContext) -> Self {
+        Sources {
+            ctx,
+            query: OnceCell::new(),
+            form: OnceCell::new(),
+        }
+    }
+
+    /// The values of `name` in `source` (a key that is absent yields no values).
+    pub fn values(&self, source: Source, name: &str) -> Result<Values<'_>, BindError> {
+        let ctx = self.ctx;
+        match source {
+            Source::Path => Ok(ctx.param(name).map(Values::one).unwrap_or_default()),
+            Source::Query => {
+                let pairs = self.query.get_or_init(|| {
+                    ctx.query_string()
+                        .map(|q| form_urlencoded::parse(q.as_bytes()).collect())
+                        .unwrap_or_default()
+                });
+                Ok(lookup(pairs, name))
+            }
+            Source::Header => header_values(ctx, name),
+            Source::Cookie => Ok(ctx.cookie(name).map(Values::one).unwrap_or_default()),
+            Source::Form => match self.form.get_or_init(|| form_pairs(ctx)) {
+                Ok(pairs) => Ok(lookup(pairs, name)),
+                Err(e) => Err(e.clone()),
             },
-            Some(source),
-            Some(name.to_owned()),
-        )),
+            Source::Json | Source::Body => Err(BindError::new(
+                BindErrorKind::Misuse {
+                    reason: format!("the {source} is not read by name"),
+                },
+                Some(source),
+                Some(name.to_owned()),
+            )),
+        }
     }
 }
 
@@ -121,7 +141,7 @@ pub(crate) fn values<'c>(
 pub(crate) fn pairs(
     ctx: &RequestContext,
     source: Source,
-) -> Result<Vec<(Cow<'_, str>, Cow<'_, str>)>, BindError> {
+) -> Result<Vec<Pair<'_>>, BindError> {
     match source {
         Source::Query => Ok(ctx
             .query_string()

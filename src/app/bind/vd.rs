@@ -404,7 +404,10 @@ fn matches<'a>(re: &Regex, x: Eval<'a>, what: &str) -> Eval<'a> {
 
 /// `regexp('pattern', x)`
 pub fn regexp<'a>(cell: &RegexCell, pattern: &str, x: Eval<'a>) -> Eval<'a> {
-    match cell.0.get_or_init(|| Regex::new(pattern).map_err(|e| e.to_string())) {
+    match cell
+        .0
+        .get_or_init(|| Regex::new(pattern).map_err(|e| e.to_string()))
+    {
         Ok(re) => matches(re, x, "regexp"),
         Err(e) => fail(format!("regexp: {e}")),
     }
@@ -416,7 +419,10 @@ const EMAIL: &str = r"^([A-Za-z0-9_\-\.\x{4e00}-\x{9fa5}])+@([A-Za-z0-9_\-\.])+\
 /// `email(x)`: Hertz's pattern, `local@domain.tld`.
 pub fn email(x: Eval<'_>) -> Eval<'_> {
     static RE: RegexCell = RegexCell::new();
-    match RE.0.get_or_init(|| Regex::new(EMAIL).map_err(|e| e.to_string())) {
+    match RE
+        .0
+        .get_or_init(|| Regex::new(EMAIL).map_err(|e| e.to_string()))
+    {
         Ok(re) => matches(re, x, "email"),
         Err(e) => fail(format!("email: {e}")),
     }
@@ -506,15 +512,24 @@ mod tests {
         assert_eq!(binary(BinOp::Div, i(7), i(2)), Ok(Value::Float(3.5)));
         assert_eq!(binary(BinOp::Rem, i(7), i(2)), i(1));
         assert_eq!(binary(BinOp::Add, s("a"), s("b")), s("ab"));
-        assert_eq!(binary(BinOp::Eq, i(2), Ok(Value::Float(2.0))), Ok(Value::Bool(true)));
-        assert_eq!(binary(BinOp::Eq, i(0), Ok(Value::Nil)), Ok(Value::Bool(false)));
+        assert_eq!(
+            binary(BinOp::Eq, i(2), Ok(Value::Float(2.0))),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            binary(BinOp::Eq, i(0), Ok(Value::Nil)),
+            Ok(Value::Bool(false))
+        );
         assert_eq!(binary(BinOp::Lt, s("a"), s("b")), Ok(Value::Bool(true)));
         assert!(binary(BinOp::Lt, s("a"), i(1)).is_err());
         assert!(binary(BinOp::Div, i(1), i(0)).is_err());
         assert!(binary(BinOp::Mul, i(i128::MAX), i(2)).is_err());
         assert_eq!(not(Ok(Value::Nil)), Ok(Value::Bool(true)));
         assert_eq!(neg(i(3)), i(-3));
-        assert_eq!(and(i(0), || panic!("short-circuits")), Ok(Value::Bool(false)));
+        assert_eq!(
+            and(i(0), || panic!("short-circuits")),
+            Ok(Value::Bool(false))
+        );
         assert_eq!(or(i(1), || panic!("short-circuits")), Ok(Value::Bool(true)));
     }
 
