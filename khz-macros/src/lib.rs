@@ -2,9 +2,9 @@
 //! `khz::app::bind::Bind` impl, which fills each field from one part of the request, and its
 //! `khz::app::bind::Validate` impl, which checks the `#[vd(...)]` rules.
 //!
-//! The work is split in three: [`attrs`] reads the `#[bind(...)]` and `#[vd(...)]` attributes,
-//! [`vd`] parses validation expressions (at compile time: a bad expression, an unknown function or
-//! an unknown field is a compile error pointing at the attribute), and [`expand`] writes the code.
+//! The work is split in three: `attrs` reads the `#[bind(...)]` and `#[vd(...)]` attributes,
+//! `vd` parses validation expressions (at compile time: a bad expression, an unknown function or
+//! an unknown field is a compile error pointing at the attribute), and `expand` writes the code.
 //! The generated code calls only khz's public API (`khz::app::bind`) and its hidden
 //! `khz::__private` helpers, so it is the same code a user could write by hand.
 //!

@@ -47,9 +47,7 @@ pub(crate) fn body_read(ctx: &RequestContext, source: Source) -> Result<(), Bind
 /// An empty body has no fields. An `application/x-www-form-urlencoded` body is decoded with
 /// `form_urlencoded`; any other `Content-Type` is answered 415. A streamed body must be read
 /// (`ctx.read_body().await`) first.
-pub(crate) fn form_pairs(
-    ctx: &RequestContext,
-) -> Result<Vec<Pair<'_>>, BindError> {
+pub(crate) fn form_pairs(ctx: &RequestContext) -> Result<Vec<Pair<'_>>, BindError> {
     body_read(ctx, Source::Form)?;
     let body = ctx.body();
     if body.is_empty() {
@@ -138,10 +136,7 @@ impl<'c> Sources<'c> {
 }
 
 /// All `(key, value)` pairs of `source` (header names lowercased).
-pub(crate) fn pairs(
-    ctx: &RequestContext,
-    source: Source,
-) -> Result<Vec<Pair<'_>>, BindError> {
+pub(crate) fn pairs(ctx: &RequestContext, source: Source) -> Result<Vec<Pair<'_>>, BindError> {
     match source {
         Source::Query => Ok(ctx
             .query_string()
