@@ -4,6 +4,8 @@
 //! malformed `#[bind]` attributes. Regenerate with `TRYBUILD=overwrite cargo test --test
 //! bind_ui`, then read the new `.stderr` files.
 
+#![cfg(feature = "macros")]
+
 #[test]
 fn derive_bind_compile_errors() {
     let t = trybuild::TestCases::new();

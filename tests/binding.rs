@@ -3,13 +3,22 @@
 //! This file drives a real server over sockets for a representative subset: every source in
 //! one request, a form body, the default error rendering (400 naming the field, 415, invalid
 //! JSON with its position), a custom renderer, and streamed bodies. The exhaustive tables run
-//! in-process through `khz::ut`: `binding/sources.rs` (sources, conversions, defaults, errors,
-//! plain serde binds, hand-written `Bind`) and `binding/validation.rs` (every `vd` operator and
+//! in-process through `khz::ut`: `binding/sources.rs` (named sources, conversions, defaults,
+//! errors), `binding/json.rs` (JSON bodies), `binding/plain.rs` (plain serde binds, a
+//! hand-written `Bind`) and `binding/validation.rs` (every `vd` operator and
 //! function, cross-field rules, messages, custom and struct-level functions).
 
+#![cfg(feature = "macros")]
+
 mod common;
+#[path = "binding/json.rs"]
+mod json_body;
+#[path = "binding/plain.rs"]
+mod plain;
 #[path = "binding/sources.rs"]
 mod sources;
+#[path = "binding/support.rs"]
+mod support;
 #[path = "binding/validation.rs"]
 mod validation;
 

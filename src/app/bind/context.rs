@@ -5,7 +5,8 @@
 
 use serde::de::DeserializeOwned;
 
-use super::de::{group, DeError, PairsDeserializer};
+use super::de::DeError;
+use super::de_struct::{group, PairsDeserializer};
 use super::error::{BindError, BindErrorKind, Source};
 use super::json::parse_body;
 use super::render::render_bind_error;

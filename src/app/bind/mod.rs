@@ -92,6 +92,7 @@
 
 mod context;
 mod de;
+mod de_struct;
 mod error;
 mod json;
 #[doc(hidden)]
