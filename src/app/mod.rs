@@ -14,7 +14,9 @@
 //! - `form`: urlencoded POST forms and `form_value`; `multipart`: `multipart/form-data`
 //!   (feature `multipart`); [`cookie`]: `set_cookie` and friends; `client_ip`: the client
 //!   address behind trusted proxies.
+//! - [`bind`]: request binding and validation ([`bind::Bind`], `#[derive(khz::Bind)]`).
 
+pub mod bind;
 mod body_writer;
 mod client_ip;
 pub mod context;
