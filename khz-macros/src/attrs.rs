@@ -23,6 +23,7 @@ pub(crate) enum SourceKind {
     Form,
     Json,
     RawBody,
+    File,
 }
 
 /// The source keywords of `#[bind(...)]`.
@@ -34,6 +35,7 @@ pub(crate) const SOURCES: &[(&str, SourceKind)] = &[
     ("form", SourceKind::Form),
     ("json", SourceKind::Json),
     ("raw_body", SourceKind::RawBody),
+    ("file", SourceKind::File),
 ];
 
 impl SourceKind {
@@ -60,6 +62,7 @@ impl SourceKind {
             SourceKind::Form => quote!(Form),
             SourceKind::Json => quote!(Json),
             SourceKind::RawBody => quote!(Body),
+            SourceKind::File => quote!(File),
         };
         quote!(::khz::app::bind::Source::#variant)
     }
@@ -150,7 +153,7 @@ pub(crate) fn field_attrs(ident: &Ident, attrs: &[Attribute]) -> syn::Result<Fie
         }
     }
     let source = source.unwrap_or(SourceKind::Json);
-    if let (Some(d), false) = (&default, source.is_named()) {
+    if let (Some(d), false) = (&default, source.is_named() && source != SourceKind::File) {
         return Err(syn::Error::new(
             d.span(),
             format!("`{}` takes no `default`", source.keyword()),

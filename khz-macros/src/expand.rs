@@ -143,6 +143,9 @@ fn bind_field(f: &Field<'_>) -> TokenStream {
         SourceKind::RawBody => quote_spanned! {ty.span()=>
             ::khz::app::bind::raw_body::<#ty>(__ctx)
         },
+        SourceKind::File => quote_spanned! {ty.span()=>
+            ::khz::app::bind::files::<#ty>(__ctx, #key)
+        },
         SourceKind::Json => quote_spanned! {ty.span()=>
             ::khz::__private::bind::json_field::<#ty>(__json.#ident, #key, #default)
         },

@@ -24,6 +24,8 @@ pub enum Source {
     Json,
     /// The raw body.
     Body,
+    /// A file of a `multipart/form-data` body.
+    File,
 }
 
 impl Source {
@@ -37,6 +39,7 @@ impl Source {
             Source::Form => "form field",
             Source::Json => "JSON field",
             Source::Body => "body",
+            Source::File => "uploaded file",
         }
     }
 }
@@ -83,6 +86,9 @@ pub enum BindErrorKind {
     },
     /// The body is still streaming: call `ctx.read_body().await` before binding (500).
     BodyNotRead,
+    /// The body is `multipart/form-data` and was not parsed: call
+    /// `ctx.multipart_form().await` before binding (500).
+    MultipartNotParsed,
     /// A mistake in the program rather than the request, e.g. a `default` that does not
     /// convert to its field's type (500).
     Misuse {
@@ -206,9 +212,9 @@ impl BindError {
     pub fn status(&self) -> StatusCode {
         match self.kind {
             BindErrorKind::UnsupportedContentType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            BindErrorKind::BodyNotRead | BindErrorKind::Misuse { .. } => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            BindErrorKind::BodyNotRead
+            | BindErrorKind::MultipartNotParsed
+            | BindErrorKind::Misuse { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -240,6 +246,9 @@ impl fmt::Display for BindError {
             },
             BindErrorKind::BodyNotRead => f.write_str(
                 "the request body is still streaming: call `ctx.read_body().await` before binding",
+            ),
+            BindErrorKind::MultipartNotParsed => f.write_str(
+                "the multipart body is not parsed: call `ctx.multipart_form().await` before binding",
             ),
             BindErrorKind::Misuse { reason } => write!(f, "binding `{field}`: {reason}"),
         }

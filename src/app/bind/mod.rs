@@ -41,6 +41,7 @@
 //! | `form` | field of an `application/x-www-form-urlencoded` body | other body types: 415 |
 //! | `json` (or no attribute) | field of the JSON body | parsed once, with sonic-rs |
 //! | `raw_body` | the whole body | `Bytes`, `Vec<u8>`, `String` ([`FromRawBody`]) |
+//! | `file` | file of a `multipart/form-data` body | `UploadedFile`, `Option<…>`, `Vec<…>`; parse the form first (below) |
 //!
 //! Names default to the field name; `#[bind(query = "page_no")]` picks another. One source
 //! per field. `default = "..."` is used when the key is absent; it is converted like a
@@ -56,6 +57,10 @@
 //! A non-empty body of a JSON-reading struct must have a JSON `Content-Type` (else 415); an
 //! empty body leaves every JSON field absent. Invalid JSON is a 400 naming line, column and
 //! byte offset; a value of the wrong type a 400 naming its JSON path (`meta.tags[1]`).
+//!
+//! A `multipart/form-data` body is bound from the form parsed by
+//! `ctx.multipart_form().await` (text parts for `form` fields, files for `file` fields);
+//! without that call, such fields fail with [`BindErrorKind::MultipartNotParsed`] (500).
 //!
 //! Binding is synchronous: the body is already in memory. For a route that streams its body
 //! call `ctx.read_body().await` first, else body fields fail with
@@ -94,6 +99,8 @@ mod context;
 mod de;
 mod de_struct;
 mod error;
+#[cfg(feature = "multipart")]
+mod file;
 mod json;
 #[doc(hidden)]
 pub mod private;
@@ -107,6 +114,8 @@ pub mod vd;
 use serde::de::DeserializeOwned;
 
 pub use error::{BindError, BindErrorKind, Source};
+#[cfg(feature = "multipart")]
+pub use file::{files, FromFiles};
 pub use raw::{raw_body, FromRawBody};
 pub use render::render_bind_error;
 pub(crate) use render::BindErrorHook;

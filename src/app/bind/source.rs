@@ -2,7 +2,7 @@
 //! or form body ([`Sources::values`], which decodes the query and the form at most once per
 //! bind), and all `(key, value)` pairs of a source for binding a whole struct ([`pairs`]). The
 //! form body is read in exactly one place, [`form_pairs`], which decides by `Content-Type` how
-//! to read it (urlencoded today; multipart joins there).
+//! to read it (urlencoded, or the text values of a parsed multipart form).
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -13,6 +13,9 @@ use crate::app::RequestContext;
 
 /// A decoded `(key, value)` pair.
 pub(crate) type Pair<'c> = (Cow<'c, str>, Cow<'c, str>);
+
+/// The media type of multipart forms.
+pub(crate) const MULTIPART: &str = "multipart/form-data";
 
 /// The media type of urlencoded forms.
 pub(crate) const FORM_URLENCODED: &str = "application/x-www-form-urlencoded";
@@ -45,16 +48,32 @@ pub(crate) fn body_read(ctx: &RequestContext, source: Source) -> Result<(), Bind
 /// Every `(key, value)` of the request's form body — the one place the form body is read.
 ///
 /// An empty body has no fields. An `application/x-www-form-urlencoded` body is decoded with
-/// `form_urlencoded`; any other `Content-Type` is answered 415. A streamed body must be read
-/// (`ctx.read_body().await`) first.
+/// `form_urlencoded`; a `multipart/form-data` body gives the text values of the form parsed by
+/// `ctx.multipart_form().await` (which must run first); any other `Content-Type` is answered
+/// 415. A streamed body must be read (`ctx.read_body().await`) first.
 pub(crate) fn form_pairs(ctx: &RequestContext) -> Result<Vec<Pair<'_>>, BindError> {
+    #[cfg(feature = "multipart")]
+    if let Some(form) = ctx.parsed_multipart_form() {
+        return Ok(form
+            .value_pairs()
+            .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
+            .collect());
+    }
+    let content_type = ctx.content_type();
+    let media = content_type.map(media_type);
+    if media.as_deref() == Some(MULTIPART) {
+        return Err(BindError::new(
+            BindErrorKind::MultipartNotParsed,
+            Some(Source::Form),
+            None::<&'static str>,
+        ));
+    }
     body_read(ctx, Source::Form)?;
     let body = ctx.body();
     if body.is_empty() {
         return Ok(Vec::new());
     }
-    let content_type = ctx.content_type();
-    match content_type.map(media_type).as_deref() {
+    match media.as_deref() {
         Some(FORM_URLENCODED) => Ok(form_urlencoded::parse(body).collect()),
         _ => Err(BindError::unsupported_content_type(
             FORM_URLENCODED,
@@ -124,7 +143,7 @@ impl<'c> Sources<'c> {
                 Ok(pairs) => Ok(lookup(pairs, name)),
                 Err(e) => Err(e.clone()),
             },
-            Source::Json | Source::Body => Err(BindError::new(
+            Source::Json | Source::Body | Source::File => Err(BindError::new(
                 BindErrorKind::Misuse {
                     reason: format!("the {source} is not read by name"),
                 },

@@ -8,6 +8,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
@@ -15,10 +16,11 @@ use tempfile::TempPath;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
 /// Where an upload's content lives.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Storage {
     Memory(Bytes),
-    Disk(TempPath),
+    /// Shared by the clones of an upload; the file is deleted when the last one is dropped.
+    Disk(Arc<TempPath>),
 }
 
 /// A file uploaded in a multipart form (Hertz `FormFile`'s `*multipart.FileHeader`).
@@ -41,7 +43,7 @@ enum Storage {
 ///     }
 /// }
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct UploadedFile {
     field_name: String,
     raw_file_name: String,
@@ -134,15 +136,21 @@ impl UploadedFile {
         let dest = path.as_ref().to_owned();
         match self.storage {
             Storage::Memory(b) => tokio::fs::write(&dest, b).await?,
-            Storage::Disk(temp) => {
-                if tokio::fs::rename(&*temp, &dest).await.is_err() {
-                    // Most likely another file system: copy; `temp` is deleted on drop.
-                    tokio::fs::copy(&*temp, &dest).await?;
-                } else {
-                    // Renamed away: nothing left to delete.
-                    let _ = temp.keep();
+            Storage::Disk(shared) => match Arc::try_unwrap(shared) {
+                Ok(temp) => {
+                    if tokio::fs::rename(&*temp, &dest).await.is_err() {
+                        // Most likely another file system: copy; `temp` is deleted on drop.
+                        tokio::fs::copy(&*temp, &dest).await?;
+                    } else {
+                        // Renamed away: nothing left to delete.
+                        let _ = temp.keep();
+                    }
                 }
-            }
+                // Other clones still read the temporary file: leave it to them, copy.
+                Err(shared) => {
+                    tokio::fs::copy(&**shared, &dest).await?;
+                }
+            },
         }
         Ok(dest)
     }
@@ -224,7 +232,7 @@ impl Spool {
             None => Storage::Memory(self.memory.freeze()),
             Some((mut file, path)) => {
                 file.flush().await?;
-                Storage::Disk(path)
+                Storage::Disk(Arc::new(path))
             }
         };
         Ok(UploadedFile {
