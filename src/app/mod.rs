@@ -8,7 +8,7 @@
 //! - [`run`]: start, spin, graceful shutdown ([`ServerHandle`]).
 //! - [`handler`]: the [`Handler`] trait.
 //! - [`context`] and `context_response`: the [`RequestContext`] API; `keys`: typed keys, state.
-//! - [`engine`]: the frozen app and request dispatch.
+//! - `engine`: the frozen app and request dispatch.
 //! - [`ut`]: in-process testing ([`ut::perform_request`]).
 //! - [`render`]: more renderers (JSON variants, files, HTML templates); [`fs`]: static files.
 //! - `form`: urlencoded POST forms and `form_value`; `multipart`: `multipart/form-data`
