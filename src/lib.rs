@@ -28,14 +28,22 @@ pub mod protocol;
 pub mod route;
 pub mod transport;
 
+#[doc(hidden)]
+pub use app::bind::private as __private;
 pub use app::ut;
 pub use common::{Error, ErrorKind, Result};
+/// `#[derive(Bind)]`: see [`app::bind`].
+#[cfg(feature = "macros")]
+pub use khz_macros::Bind;
 
 /// The names most programs need: `use khz::prelude::*;`.
 pub mod prelude {
+    pub use crate::app::bind::{Bind, BindError, Validate};
     pub use crate::app::{handler_fn, BoxFuture, Handler, RequestContext, RouterGroup, Server};
     pub use crate::protocol::BoxError;
     pub use crate::{Error, ErrorKind, Result};
     pub use bytes::Bytes;
     pub use http::{Method, StatusCode};
+    #[cfg(feature = "macros")]
+    pub use khz_macros::Bind;
 }

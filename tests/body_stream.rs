@@ -61,6 +61,19 @@ async fn collect(ctx: &mut RequestContext) {
     }
 }
 
+/// Reads the first 5 bytes of the body and stops (like a parser that found its end marker).
+async fn first5(ctx: &mut RequestContext) {
+    let mut body = ctx.body_stream();
+    let mut got = Vec::new();
+    while got.len() < 5 {
+        match body.next().await {
+            Some(Ok(c)) => got.extend_from_slice(&c),
+            _ => break,
+        }
+    }
+    ctx.string(StatusCode::OK, String::from_utf8_lossy(&got).into_owned());
+}
+
 async fn serve_with(configure: impl FnOnce(Server) -> Server) -> SocketAddr {
     serve_proto(Proto::Http1, configure).await
 }
@@ -72,6 +85,7 @@ async fn serve_proto(proto: Proto, configure: impl FnOnce(Server) -> Server) -> 
     s.post("/buffered", digest).unwrap();
     s.post("/deny", deny).unwrap().stream_body();
     s.post("/collect", collect).unwrap().stream_body();
+    s.post("/first5", first5).unwrap().stream_body();
     let (handle, addr) = proto.start(s).await;
     std::mem::forget(handle);
     addr
@@ -316,4 +330,22 @@ async fn curl_uploads_a_large_file_to_a_streamed_route() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with(&expected(&body)), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_last_chunk_still_keeps_the_connection() {
+    let addr = serve_with(|s| s).await;
+    let mut c = Client::connect(addr).await;
+    // The handler has what it wants after the first chunk; the terminator follows separately.
+    c.send("POST /first5 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        .await;
+    c.send("0\r\n\r\n").await;
+    let r = c.read_response().await;
+    assert_eq!(r.text(), "hello");
+    assert!(
+        !r.closes(),
+        "the body's end arrived: the connection is reusable"
+    );
+    let r = c.request("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(r.text(), "ok");
 }

@@ -226,7 +226,12 @@ impl RequestContext {
             .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.trim_matches('"'))
+            .map(|(_, v)| {
+                // RFC 6265: a value may be wrapped in one pair of double quotes.
+                v.strip_prefix('"')
+                    .and_then(|inner| inner.strip_suffix('"'))
+                    .unwrap_or(v)
+            })
     }
 
     /// The request body (fully read; a cheap-to-clone [`Bytes`]).

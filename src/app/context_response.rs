@@ -71,10 +71,15 @@ impl RequestContext {
 
     /// Answers `status` with `value` serialized as JSON (`application/json; charset=utf-8`).
     /// A value that fails to serialize yields a 500 and a logged error.
+    ///
+    /// Like Hertz's `c.JSON`, `<`, `>`, `&`, U+2028 and U+2029 inside strings are escaped
+    /// (`\u003c` …) so the output is safe to embed in HTML; use
+    /// [`pure_json`](RequestContext::pure_json) to keep them as they are.
     pub fn json<T: Serialize + ?Sized>(&mut self, status: StatusCode, value: &T) {
         let out = self.resp.scratch_body();
         match sonic_rs::to_writer(&mut *out, value) {
             Ok(()) => {
+                super::render::json::escape_html(out);
                 self.resp.set_status(status);
                 self.resp.set_header(header::CONTENT_TYPE, APPLICATION_JSON);
             }

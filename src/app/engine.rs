@@ -45,6 +45,8 @@ pub(crate) struct App {
     pub(crate) opts: RouteOptions,
     pub(crate) state: StateMap,
     pub(crate) continue_hook: Option<ContinueHook>,
+    /// Renders bind errors (`Server::bind_error_handler`); `None`: the default JSON.
+    pub(crate) bind_error_hook: Option<super::bind::BindErrorHook>,
     /// Largest body read into memory (`max_request_body_size`).
     pub(crate) max_body_bytes: usize,
     /// Every request body is streamed.
@@ -52,6 +54,11 @@ pub(crate) struct App {
     /// Some route streams its body (so bodies need routing before they are read).
     pub(crate) any_stream_route: bool,
     pub(crate) max_stream_body: Option<u64>,
+    /// Trusted proxies and forwarding headers for `client_ip`.
+    pub(crate) client_ip: super::client_ip::ClientIpConfig,
+    /// Limits of multipart parsing.
+    #[cfg(feature = "multipart")]
+    pub(crate) multipart: super::multipart::MultipartLimits,
 }
 
 /// The outcome of routing a request, cached in the context when it happens before the body is
@@ -112,7 +119,7 @@ impl HttpService for AppService {
 }
 
 /// Routes the request unless that already happened for it, and returns the outcome.
-fn route_once(app: &App, ctx: &mut RequestContext) -> Routed {
+pub(crate) fn route_once(app: &App, ctx: &mut RequestContext) -> Routed {
     if ctx.routed == Routed::Pending {
         ctx.routed = if !prepare_path(ctx, app.opts.use_raw_path) {
             Routed::BadPath

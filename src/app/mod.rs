@@ -8,20 +8,33 @@
 //! - [`run`]: start, spin, graceful shutdown ([`ServerHandle`]).
 //! - [`handler`]: the [`Handler`] trait.
 //! - [`context`] and `context_response`: the [`RequestContext`] API; `keys`: typed keys, state.
-//! - [`engine`]: the frozen app and request dispatch.
+//! - `engine`: the frozen app and request dispatch.
 //! - [`ut`]: in-process testing ([`ut::perform_request`]).
+//! - [`render`]: more renderers (JSON variants, files, HTML templates); [`fs`]: static files.
+//! - `form`: urlencoded POST forms and `form_value`; `multipart`: `multipart/form-data`
+//!   (feature `multipart`); [`cookie`]: `set_cookie` and friends; `client_ip`: the client
+//!   address behind trusted proxies.
+//! - [`bind`]: request binding and validation ([`bind::Bind`], `#[derive(khz::Bind)]`).
 
+pub mod bind;
 mod body_writer;
+mod client_ip;
 pub mod context;
 mod context_body;
 mod context_protocol;
 mod context_response;
+pub mod cookie;
 pub(crate) mod engine;
+mod form;
+pub mod fs;
 pub mod handler;
 mod hijack;
 mod keys;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 pub mod options;
 mod options_protocols;
+pub mod render;
 mod route_handle;
 pub mod run;
 pub mod server;

@@ -25,6 +25,13 @@
 //! | [`use_raw_path`](Server::use_raw_path) | off | route on the encoded path |
 //! | [`print_routes`](Server::print_routes) | on | route table printed at start-up |
 //! | [`workers`](Server::workers) | CPU count | runtime threads of [`spin_blocking`](Server::spin_blocking) |
+//! | [`trusted_proxies`](Server::trusted_proxies) | none | proxies whose forwarding headers `client_ip` believes (invalid CIDR → `Err`) |
+//! | [`client_ip_headers`](Server::client_ip_headers) | `X-Forwarded-For`, `X-Real-IP` | headers carrying the client address |
+//! | `max_multipart_size` | 64 MiB | larger multipart body → 413 (feature `multipart`) |
+//! | `max_multipart_part_size` | 32 MiB | larger part → 413 |
+//! | `max_multipart_parts` | 1000 | more parts → 413 |
+//! | `multipart_memory_threshold` | 1 MiB | larger uploaded files are spooled to a temporary file |
+//! | `multipart_temp_dir` | system temp dir | where spooled uploads go (deleted when the request ends) |
 //! | `http2` | on (feature `http2`) | HTTP/2: `h2` by ALPN on TLS, and h2c when on |
 //! | `h2c` | off | HTTP/2 with prior knowledge next to HTTP/1.1 on the cleartext port |
 //! | `http2_max_concurrent_streams` | 200 | more open streams → RST_STREAM `REFUSED_STREAM` |
@@ -64,6 +71,11 @@ pub(crate) struct Options {
     pub(crate) stream_request_body: bool,
     /// Largest streamed request body (`None`: unlimited).
     pub(crate) max_stream_body_size: Option<u64>,
+    /// Trusted proxies and forwarding headers for `client_ip`.
+    pub(crate) client_ip: super::client_ip::ClientIpConfig,
+    /// Limits of multipart parsing.
+    #[cfg(feature = "multipart")]
+    pub(crate) multipart: super::multipart::MultipartLimits,
     /// HTTP/2, h2c, TLS and user protocols (see `options_protocols.rs`).
     pub(crate) protocols: super::options_protocols::ProtocolOptions,
 }
@@ -87,6 +99,9 @@ impl Default for Options {
             workers: None,
             stream_request_body: false,
             max_stream_body_size: None,
+            client_ip: Default::default(),
+            #[cfg(feature = "multipart")]
+            multipart: Default::default(),
             protocols: Default::default(),
         }
     }

@@ -78,6 +78,7 @@ pub struct Server {
     pub(crate) on_run: Vec<Hook>,
     pub(crate) on_shutdown: Vec<Hook>,
     pub(crate) continue_hook: Option<ContinueHook>,
+    pub(crate) bind_error_hook: Option<super::bind::BindErrorHook>,
     pub(crate) listener: Option<std::net::TcpListener>,
 }
 
@@ -122,6 +123,7 @@ impl Server {
             on_run: Vec::new(),
             on_shutdown: Vec::new(),
             continue_hook: None,
+            bind_error_hook: None,
             listener: None,
         }
     }
@@ -324,10 +326,14 @@ impl Server {
             opts: self.opts.route.clone(),
             state: self.state.clone(),
             continue_hook: self.continue_hook.clone(),
+            bind_error_hook: self.bind_error_hook.clone(),
             max_body_bytes: self.opts.h1.max_body_bytes,
             stream_all: self.opts.stream_request_body,
             any_stream_route: self.routes.iter().any(|r| r.stream_body),
             max_stream_body: self.opts.max_stream_body_size,
+            client_ip: self.opts.client_ip.clone(),
+            #[cfg(feature = "multipart")]
+            multipart: self.opts.multipart.clone(),
         })
     }
 

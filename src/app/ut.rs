@@ -29,7 +29,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 
 use super::context::RequestContext;
-use super::engine::dispatch;
+use super::engine::{dispatch, route_once, App};
 use super::server::Server;
 use crate::protocol::http1::parse::parse_head;
 use crate::protocol::http1::H1Config;
@@ -82,22 +82,17 @@ fn failure(status: StatusCode, reason: &str) -> TestResponse {
     }
 }
 
-/// Runs one request through `server`'s routes and middleware and records the response.
-///
-/// `url` is a path with optional query (`/users/1?x=2`); `headers` are added as given, plus a
-/// `Host` and a `Content-Length` when missing. A request the real server would reject (bad
-/// syntax, limits) yields that status with the reason as body.
-pub async fn perform_request(
+/// Builds the app of `server` and a context holding the request, parsed by the real parser.
+fn prepare(
     server: &Server,
     method: Method,
     url: &str,
-    body: impl Into<Bytes>,
+    body: Bytes,
     headers: &[(&str, &str)],
-) -> TestResponse {
-    let body: Bytes = body.into();
+) -> Result<(Arc<App>, RequestContext), TestResponse> {
     let app = match server.build_app() {
         Ok(app) => Arc::new(app),
-        Err(e) => return failure(StatusCode::INTERNAL_SERVER_ERROR, e.message()),
+        Err(e) => return Err(failure(StatusCode::INTERNAL_SERVER_ERROR, e.message())),
     };
     let has = |name: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     let mut raw = format!("{} {url} HTTP/1.1\r\n", method.as_str());
@@ -118,11 +113,46 @@ pub async fn perform_request(
     let head = Bytes::from(raw);
     match parse_head(&head, &H1Config::default(), &mut ctx.req) {
         Ok(Some(_)) => {}
-        Ok(None) => return failure(StatusCode::BAD_REQUEST, "incomplete request"),
-        Err(e) => return failure(e.status, e.reason),
+        Ok(None) => return Err(failure(StatusCode::BAD_REQUEST, "incomplete request")),
+        Err(e) => return Err(failure(e.status, e.reason)),
     }
     ctx.req.head = head;
     ctx.req.body = body;
+    Ok((app, ctx))
+}
+
+/// A context holding the request as `server` routes it (path parameters filled), without
+/// running any handler: for benchmarks and tests of code that reads a context, such as
+/// binding. A request the server would reject yields that response instead.
+#[doc(hidden)]
+pub fn routed_context(
+    server: &Server,
+    method: Method,
+    url: &str,
+    body: impl Into<Bytes>,
+    headers: &[(&str, &str)],
+) -> Result<RequestContext, TestResponse> {
+    let (app, mut ctx) = prepare(server, method, url, body.into(), headers)?;
+    route_once(&app, &mut ctx);
+    Ok(ctx)
+}
+
+/// Runs one request through `server`'s routes and middleware and records the response.
+///
+/// `url` is a path with optional query (`/users/1?x=2`); `headers` are added as given, plus a
+/// `Host` and a `Content-Length` when missing. A request the real server would reject (bad
+/// syntax, limits) yields that status with the reason as body.
+pub async fn perform_request(
+    server: &Server,
+    method: Method,
+    url: &str,
+    body: impl Into<Bytes>,
+    headers: &[(&str, &str)],
+) -> TestResponse {
+    let (app, mut ctx) = match prepare(server, method, url, body.into(), headers) {
+        Ok(prepared) => prepared,
+        Err(failed) => return failed,
+    };
     dispatch(&app, &mut ctx).await;
 
     let resp = &mut ctx.resp;
@@ -131,7 +161,7 @@ pub async fn perform_request(
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
     let body = match resp.take_body() {
-        Body::Stream(mut s) => {
+        Body::Stream(mut s) | Body::SizedStream(_, mut s) => {
             let mut all = BytesMut::new();
             while let Some(chunk) = s.next().await {
                 match chunk {

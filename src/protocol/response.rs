@@ -22,8 +22,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// A streamed body: chunks sent as they come (chunked encoding on HTTP/1.1).
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send + 'static>>;
 
-/// A response body.
+/// A response body. New kinds may be added: match with a wildcard arm.
 #[derive(Default)]
+#[non_exhaustive]
 pub enum Body {
     /// No body.
     #[default]
@@ -38,6 +39,10 @@ pub enum Body {
     Scratch,
     /// A stream of chunks of unknown total length.
     Stream(BodyStream),
+    /// A stream of exactly this many bytes (e.g. a file): sent with `Content-Length` instead of
+    /// chunked. A stream that ends early or fails closes the connection (the head is already
+    /// out); bytes past the announced length are never sent.
+    SizedStream(u64, BodyStream),
 }
 
 impl fmt::Debug for Body {
@@ -49,6 +54,7 @@ impl fmt::Debug for Body {
             Body::Vec(b) => write!(f, "Vec({} bytes)", b.len()),
             Body::Scratch => f.write_str("Scratch"),
             Body::Stream(_) => f.write_str("Stream"),
+            Body::SizedStream(n, _) => write!(f, "SizedStream({n} bytes)"),
         }
     }
 }
@@ -223,7 +229,7 @@ impl Response {
     /// The body bytes if the body is not a stream (empty for streams).
     pub fn body_bytes(&self) -> &[u8] {
         match &self.body {
-            Body::Empty | Body::Stream(_) => &[],
+            Body::Empty | Body::Stream(_) | Body::SizedStream(..) => &[],
             Body::Static(b) => b,
             Body::Bytes(b) => b,
             Body::Vec(v) => v,
@@ -231,10 +237,11 @@ impl Response {
         }
     }
 
-    /// The body length, or `None` for a stream.
+    /// The length of an in-memory body, or `None` for a stream (sized or not; see
+    /// [`Body::SizedStream`] for the announced length of a sized one).
     pub fn body_len(&self) -> Option<usize> {
         match &self.body {
-            Body::Stream(_) => None,
+            Body::Stream(_) | Body::SizedStream(..) => None,
             _ => Some(self.body_bytes().len()),
         }
     }

@@ -145,9 +145,11 @@ where
         encode::encode_head(conn.writer(), resp, cfg, framing, keep_alive, version);
         let written = if head_only || framing == Framing::NoBody {
             true
-        } else if matches!(resp.body(), Body::Stream(_)) {
+        } else if matches!(resp.body(), Body::Stream(_) | Body::SizedStream(..)) {
             match resp.take_body() {
-                Body::Stream(stream) => write_stream(&mut conn, stream, framing, cfg).await,
+                Body::Stream(stream) | Body::SizedStream(_, stream) => {
+                    write_stream(&mut conn, stream, framing, cfg).await
+                }
                 _ => true,
             }
         } else {
@@ -340,7 +342,10 @@ where
     }
 }
 
-/// Streams a body, flushing each chunk. Returns false if the connection must be dropped.
+/// Streams a body, flushing each chunk. With `Content-Length` framing exactly that many bytes
+/// are sent: the stream is not polled past them, a longer chunk is cut (and the connection
+/// closed), a stream that ends short closes the connection. Returns false if the connection
+/// must be dropped.
 async fn write_stream<S>(
     conn: &mut Conn<S>,
     mut stream: crate::protocol::response::BodyStream,
@@ -353,10 +358,29 @@ where
     if conn.flush(write_deadline(cfg)).await.is_err() {
         return false;
     }
-    while let Some(item) = stream.next().await {
+    let mut left = match framing {
+        Framing::Length(n) => Some(n),
+        _ => None,
+    };
+    while left != Some(0) {
+        let Some(item) = stream.next().await else {
+            break;
+        };
         match item {
             Ok(chunk) if framing == Framing::Chunked => encode::encode_chunk(conn.writer(), chunk),
-            Ok(chunk) => conn.writer().write_bytes(chunk),
+            Ok(mut chunk) => {
+                if let Some(left) = left.as_mut() {
+                    if chunk.len() > *left {
+                        tracing::warn!(peer = %conn.peer_addr(), "response stream longer than its Content-Length; cut, closing");
+                        chunk.truncate(*left);
+                        conn.writer().write_bytes(chunk);
+                        let _ = conn.flush(write_deadline(cfg)).await;
+                        return false;
+                    }
+                    *left -= chunk.len();
+                }
+                conn.writer().write_bytes(chunk);
+            }
             Err(e) => {
                 // The head is gone already; the only honest signal left is an incomplete body.
                 tracing::warn!(peer = %conn.peer_addr(), error = %e, "response stream failed; closing");
@@ -366,6 +390,10 @@ where
         if conn.flush(write_deadline(cfg)).await.is_err() {
             return false;
         }
+    }
+    if let Some(short) = left.filter(|&n| n > 0) {
+        tracing::warn!(peer = %conn.peer_addr(), missing = short, "response stream ended before its Content-Length; closing");
+        return false;
     }
     if framing == Framing::Chunked {
         encode::encode_last_chunk(conn.writer());

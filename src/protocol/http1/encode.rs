@@ -40,6 +40,12 @@ pub fn framing_for(resp: &Response, version: Version) -> Framing {
     if !status_has_body(resp.status()) {
         return Framing::NoBody;
     }
+    if let Body::SizedStream(n, _) = resp.body() {
+        // A length beyond `usize` (32-bit targets) falls back to the unsized framing below.
+        if let Ok(n) = usize::try_from(*n) {
+            return Framing::Length(n);
+        }
+    }
     match resp.body_len() {
         Some(n) => Framing::Length(n),
         None if version == Version::HTTP_10 => Framing::CloseDelimited,
@@ -144,7 +150,7 @@ pub fn encode_head(
 pub fn encode_body(w: &mut WriteBuffer, resp: &Response) {
     match resp.body() {
         Body::Bytes(b) => w.write_bytes(b.clone()),
-        Body::Stream(_) | Body::Empty => {}
+        Body::Stream(_) | Body::SizedStream(..) | Body::Empty => {}
         _ => w.write(resp.body_bytes()),
     }
 }
@@ -281,6 +287,20 @@ mod tests {
         let text = head_text(&r, &H1Config::default(), true, Version::HTTP_11);
         let line = text.lines().find(|l| l.starts_with("Date: ")).unwrap();
         assert_eq!(line.len(), 6 + date::DATE_LEN);
+    }
+
+    #[test]
+    fn sized_streams_are_framed_by_length() {
+        let stream = || -> crate::protocol::BodyStream { Box::pin(futures_util::stream::empty()) };
+        let mut r = Response::default();
+        r.set_body(Body::SizedStream(1234, stream()));
+        assert_eq!(framing_for(&r, Version::HTTP_11), Framing::Length(1234));
+        assert_eq!(framing_for(&r, Version::HTTP_10), Framing::Length(1234));
+        r.set_body(Body::Stream(stream()));
+        assert_eq!(framing_for(&r, Version::HTTP_11), Framing::Chunked);
+        r.set_body(Body::SizedStream(9, stream()));
+        r.set_status(StatusCode::NOT_MODIFIED);
+        assert_eq!(framing_for(&r, Version::HTTP_11), Framing::NoBody);
     }
 
     #[test]

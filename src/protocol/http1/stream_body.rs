@@ -24,6 +24,9 @@ use crate::protocol::service::HttpService;
 use crate::protocol::{BodyError, RequestBody};
 use crate::transport::Conn;
 
+/// How long the end of a body may take to arrive after the handler returned.
+const FINISH_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Largest read requested from the socket for a streamed body.
 const STREAM_READ: usize = 64 * 1024;
 
@@ -52,21 +55,33 @@ where
     let framing = ex.request_mut().framing;
     let (tx, rx) = mpsc::channel(1);
     ex.request_mut().body_stream = Some(RequestBody::channel(rx));
-    let call = service.call(ex);
     let pump = pump(conn, framing, tx, cfg, limit);
-    tokio::pin!(call, pump);
+    tokio::pin!(pump);
     let mut complete = false;
     let mut pumping = true;
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut call => return complete,
-            done = &mut pump, if pumping => {
-                pumping = false;
-                complete = done;
+    {
+        let call = service.call(ex);
+        tokio::pin!(call);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut call => break,
+                done = &mut pump, if pumping => {
+                    pumping = false;
+                    complete = done;
+                }
             }
         }
     }
+    if pumping {
+        // The handler is done but the body is not: typically only its end (the last chunk of
+        // a chunked body, a multipart epilogue) is still on the way. With the receiver gone the
+        // pump fails at the first data chunk it would have to deliver, so this only waits for
+        // framing bytes, briefly, to keep the connection reusable.
+        ex.request_mut().body_stream = None;
+        complete = matches!(tokio::time::timeout(FINISH_WAIT, &mut pump).await, Ok(true));
+    }
+    complete
 }
 
 /// Reads the body and feeds it to `tx`. Returns whether the body was read to its end.

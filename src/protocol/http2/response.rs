@@ -63,7 +63,7 @@ fn date_value() -> Option<HeaderValue> {
 }
 
 /// The response head for `resp`, whose body has `len` bytes (`None`: streamed).
-fn head(resp: &Response, cfg: &H1Config, len: Option<usize>) -> http::Response<()> {
+fn head(resp: &Response, cfg: &H1Config, len: Option<u64>) -> http::Response<()> {
     let mut out = http::Response::new(());
     *out.status_mut() = resp.status();
     let has_body = status_has_body(resp.status());
@@ -98,19 +98,26 @@ fn head(resp: &Response, cfg: &H1Config, len: Option<usize>) -> http::Response<(
     out
 }
 
-/// The body of `resp` as bytes, when it is not a stream (the scratch buffer is copied, every
-/// other kind is handed over without a copy).
-fn body_bytes(resp: &mut Response) -> Result<Bytes, BodyStream> {
+/// A response body ready to go out.
+enum Payload {
+    /// In memory (the scratch buffer is copied, every other kind is handed over as it is).
+    Bytes(Bytes),
+    /// A stream, of exactly this many bytes when sized.
+    Stream(BodyStream, Option<u64>),
+}
+
+fn payload(resp: &mut Response) -> Payload {
     match resp.take_body() {
-        Body::Empty => Ok(Bytes::new()),
-        Body::Static(b) => Ok(Bytes::from_static(b)),
-        Body::Bytes(b) => Ok(b),
-        Body::Vec(v) => Ok(Bytes::from(v)),
+        Body::Empty => Payload::Bytes(Bytes::new()),
+        Body::Static(b) => Payload::Bytes(Bytes::from_static(b)),
+        Body::Bytes(b) => Payload::Bytes(b),
+        Body::Vec(v) => Payload::Bytes(Bytes::from(v)),
         Body::Scratch => {
             resp.set_body(Body::Scratch);
-            Ok(Bytes::copy_from_slice(resp.body_bytes()))
+            Payload::Bytes(Bytes::copy_from_slice(resp.body_bytes()))
         }
-        Body::Stream(s) => Err(s),
+        Body::Stream(s) => Payload::Stream(s, None),
+        Body::SizedStream(n, s) => Payload::Stream(s, Some(n)),
     }
 }
 
@@ -135,11 +142,14 @@ pub(crate) async fn send(
     let no_body = !status_has_body(resp.status());
     let body = if no_body {
         resp.take_body();
-        Ok(Bytes::new())
+        Payload::Bytes(Bytes::new())
     } else {
-        body_bytes(resp)
+        payload(resp)
     };
-    let len = body.as_ref().ok().map(Bytes::len);
+    let len = match &body {
+        Payload::Bytes(b) => Some(b.len() as u64),
+        Payload::Stream(_, sized) => *sized,
+    };
     let end_now = no_body || head_only || len == Some(0);
     let send_head = respond.send_response(head(resp, cfg, len), end_now);
     let mut stream = match send_head {
@@ -153,12 +163,14 @@ pub(crate) async fn send(
         return;
     }
     match body {
-        Ok(bytes) => {
+        Payload::Bytes(bytes) => {
             if let Err(e) = stream.send_data(bytes, true) {
                 tracing::debug!(error = %e, "HTTP/2 response body not sent");
             }
         }
-        Err(body) => send_stream(&mut stream, body, cfg.write_timeout).await,
+        Payload::Stream(body, sized) => {
+            send_stream(&mut stream, body, sized, cfg.write_timeout).await
+        }
     }
 }
 
@@ -204,14 +216,21 @@ async fn send_chunk(
     Ok(())
 }
 
-/// Sends a streamed body. A failing producer resets the stream with `INTERNAL_ERROR`, so the
-/// client sees an incomplete body, never a clean end.
+/// Sends a streamed body. A failing producer — or a sized one that ends short of its length —
+/// resets the stream with `INTERNAL_ERROR`, so the client sees an incomplete body, never a
+/// clean end; bytes past a sized stream's length are cut and the stream ends there.
 async fn send_stream(
     stream: &mut SendStream<Bytes>,
     mut body: BodyStream,
+    sized: Option<u64>,
     write_timeout: Duration,
 ) {
+    let mut left = sized;
     loop {
+        if left == Some(0) {
+            let _ = stream.send_data(Bytes::new(), true);
+            return;
+        }
         // A client that resets the stream stops the producer even while it waits for data.
         let next = tokio::select! {
             biased;
@@ -223,8 +242,25 @@ async fn send_stream(
         };
         let done = next.is_none();
         let result = match next {
+            None if left.is_some() => {
+                tracing::warn!(
+                    missing = left,
+                    "response stream ended before its length; resetting the HTTP/2 stream"
+                );
+                stream.send_reset(Reason::INTERNAL_ERROR);
+                return;
+            }
             None => stream.send_data(Bytes::new(), true).map_err(|_| Stop::Gone),
-            Some(Ok(chunk)) => send_chunk(stream, chunk, write_timeout).await,
+            Some(Ok(mut chunk)) => {
+                if let Some(left) = left.as_mut() {
+                    if chunk.len() as u64 > *left {
+                        tracing::warn!("response stream longer than its length; cut");
+                        chunk.truncate(*left as usize);
+                    }
+                    *left -= chunk.len() as u64;
+                }
+                send_chunk(stream, chunk, write_timeout).await
+            }
             Some(Err(e)) => {
                 tracing::warn!(error = %e, "response stream failed; resetting the HTTP/2 stream");
                 stream.send_reset(Reason::INTERNAL_ERROR);

@@ -1,0 +1,320 @@
+//! Static files: a directory served under a route prefix ([`Server::static_dir`],
+//! [`Server::static_fs`] with [`StaticDir`] options) and single files
+//! ([`Server::static_file`]); Hertz's `Static`, `StaticFS` and `StaticFile`.
+//!
+//! Each registers `GET` and `HEAD` routes through the normal route API (a `/*filepath`
+//! catch-all under the prefix, so they show in [`Server::routes`]) with a [`ServeDir`] or
+//! [`ServeFile`] handler. A request is resolved on the blocking pool in one hop
+//! (`resolve`: traversal checks, symlinks kept inside the root, index files, precompressed
+//! siblings) and answered by `serve`: content type (`mime_guess`), weak `ETag` and
+//! `Last-Modified` with conditional requests (`conditional`), `Range` (`range`),
+//! `Accept-Ranges: bytes`, and the body streamed from disk with a `Content-Length`. Directory
+//! listings (`listing`) are off unless [`StaticDir::browse`] turns them on.
+//!
+//! ```no_run
+//! use khz::prelude::*;
+//! use khz::app::fs::StaticDir;
+//!
+//! # #[tokio::main] async fn main() -> khz::Result<()> {
+//! let mut server = Server::default();
+//! server.static_dir("/assets", "./public")?;
+//! server.static_file("/favicon.ico", "./public/favicon.ico")?;
+//! server.static_fs(
+//!     "/docs",
+//!     StaticDir::new("./site").precompressed(true).cache_control("public, max-age=3600"),
+//! )?;
+//! server.spin().await
+//! # }
+//! ```
+
+mod conditional;
+mod encoding;
+mod listing;
+mod range;
+pub(crate) mod resolve;
+pub(crate) mod serve;
+
+use std::borrow::Cow;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use http::header::HeaderValue;
+use http::StatusCode;
+
+use super::handler::{BoxFuture, Handler};
+use super::server::{RouterGroup, Server};
+use super::RequestContext;
+use crate::Result;
+use resolve::Lookup;
+
+/// The name of the catch-all parameter of static-directory routes.
+const PARAM: &str = "filepath";
+
+/// Options of a static directory; mount it with [`Server::static_fs`].
+///
+/// Defaults: index file `index.html`, no precompressed variants, no directory listing, no
+/// `Cache-Control`.
+///
+/// ```
+/// use khz::app::fs::StaticDir;
+/// let dir = StaticDir::new("./public")
+///     .index_files(["index.html", "index.htm"])
+///     .precompressed(true)
+///     .browse(false);
+/// ```
+#[derive(Debug, Clone)]
+pub struct StaticDir {
+    pub(crate) root: PathBuf,
+    pub(crate) index_files: Vec<String>,
+    pub(crate) precompressed: bool,
+    pub(crate) browse: bool,
+    pub(crate) cache_control: Option<HeaderValue>,
+}
+
+impl StaticDir {
+    /// Serves the files under `root` (resolved, symlinks included, when a request comes).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        StaticDir {
+            root: root.into(),
+            index_files: vec!["index.html".to_owned()],
+            precompressed: false,
+            browse: false,
+            cache_control: None,
+        }
+    }
+
+    /// File names tried, in order, for a request naming a directory (default `index.html`;
+    /// empty: none). A directory asked for without its trailing slash is first redirected
+    /// (`301`) to the path with it, so relative links in the index page work.
+    pub fn index_files<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.index_files = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Serves a precompressed sibling — `file.br`, `file.gz` — in place of `file` when the
+    /// client's `Accept-Encoding` allows it (quality values respected, `q=0` excluded, Brotli
+    /// preferred between equals), with `Content-Encoding` and the original file's content type.
+    /// Responses then carry `Vary: Accept-Encoding`. Default off. (Hertz's `Compress` compresses
+    /// on the fly into cache files; khz serves what the build step compressed.)
+    pub fn precompressed(mut self, on: bool) -> Self {
+        self.precompressed = on;
+        self
+    }
+
+    /// Lists a directory that has no index file as an HTML page (default off: `404`).
+    pub fn browse(mut self, on: bool) -> Self {
+        self.browse = on;
+        self
+    }
+
+    /// A `Cache-Control` value for every file served, e.g. `"public, max-age=3600"`. An
+    /// invalid value is refused and logged.
+    pub fn cache_control(mut self, value: impl TryInto<HeaderValue>) -> Self {
+        match value.try_into() {
+            Ok(v) => self.cache_control = Some(v),
+            Err(_) => tracing::error!("invalid Cache-Control value refused"),
+        }
+        self
+    }
+
+    fn extra(&self) -> serve::Extra {
+        serve::Extra {
+            vary_encoding: self.precompressed,
+            cache_control: self.cache_control.clone(),
+        }
+    }
+}
+
+/// The handler behind [`Server::static_fs`]: serves the file named by the route's `*filepath`
+/// parameter from a [`StaticDir`]. Mount it yourself to put a static directory under a group
+/// with middleware:
+///
+/// ```
+/// use khz::prelude::*;
+/// use khz::app::fs::{ServeDir, StaticDir};
+/// # async fn auth(ctx: &mut RequestContext) { ctx.next().await }
+/// let mut server = Server::new();
+/// let mut private = server.group("/private");
+/// private.middleware(auth);
+/// private.get("/*filepath", ServeDir::new(StaticDir::new("./private")))?;
+/// # Ok::<(), khz::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServeDir {
+    dir: Arc<StaticDir>,
+}
+
+impl ServeDir {
+    /// A handler serving `dir`.
+    pub fn new(dir: StaticDir) -> Self {
+        ServeDir { dir: Arc::new(dir) }
+    }
+}
+
+impl Handler for ServeDir {
+    fn call<'a>(&'a self, ctx: &'a mut RequestContext) -> BoxFuture<'a> {
+        Box::pin(serve_dir(&self.dir, ctx))
+    }
+}
+
+/// The handler behind [`Server::static_file`]: always serves one file.
+#[derive(Debug, Clone)]
+pub struct ServeFile {
+    path: Arc<Path>,
+}
+
+impl ServeFile {
+    /// A handler serving the file at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        ServeFile {
+            path: Arc::from(path.into()),
+        }
+    }
+}
+
+impl Handler for ServeFile {
+    fn call<'a>(&'a self, ctx: &'a mut RequestContext) -> BoxFuture<'a> {
+        Box::pin(ctx.file(self.path.clone()))
+    }
+}
+
+/// The decoded path under the static prefix. The router decodes the path once unless the
+/// server routes on raw paths; then it is decoded here, once — never twice.
+fn relative_path(ctx: &RequestContext) -> Option<String> {
+    let rel = ctx.param(PARAM).unwrap_or_default();
+    if !ctx.app.opts.use_raw_path {
+        return Some(rel.to_owned());
+    }
+    percent_encoding::percent_decode_str(rel)
+        .decode_utf8()
+        .ok()
+        .map(Cow::into_owned)
+}
+
+/// Runs filesystem work on the blocking pool.
+pub(crate) async fn blocking<T, F>(f: F) -> io::Result<T>
+where
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e)))
+}
+
+/// Answers a filesystem error: `404` for missing paths, `403` for permissions, `500` (logged)
+/// for the rest.
+pub(crate) fn io_failure(ctx: &mut RequestContext, e: &io::Error) {
+    match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => ctx.not_found(),
+        io::ErrorKind::PermissionDenied => {
+            ctx.reset_response();
+            ctx.string(StatusCode::FORBIDDEN, "403 forbidden");
+        }
+        _ => {
+            tracing::error!(error = %e, path = ctx.path(), "serving a file failed");
+            ctx.reset_response();
+            ctx.string(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "500 internal server error",
+            );
+        }
+    }
+}
+
+/// `301` to the request path with a slash appended (query kept).
+fn add_slash(ctx: &mut RequestContext) {
+    let raw = ctx.request().path();
+    // Never `//host/…`: a protocol-relative Location would leave the site.
+    let mut location = format!("/{}/", raw.trim_start_matches('/'));
+    if let Some(q) = ctx.query_string() {
+        location.push('?');
+        location.push_str(q);
+    }
+    ctx.redirect(StatusCode::MOVED_PERMANENTLY, location);
+}
+
+async fn serve_dir(dir: &Arc<StaticDir>, ctx: &mut RequestContext) {
+    let Some(rel) = relative_path(ctx) else {
+        return ctx.not_found();
+    };
+    let codings = if dir.precompressed {
+        let values = ctx.headers().get_all("accept-encoding");
+        encoding::accepted(values.filter_map(|v| std::str::from_utf8(v).ok()))
+    } else {
+        Vec::new()
+    };
+    let job = {
+        let dir = dir.clone();
+        blocking(move || resolve::lookup(&dir, &rel, &codings))
+    };
+    match job.await {
+        Ok(Lookup::File(opened)) => serve::send_file(ctx, opened, &dir.extra()).await,
+        Ok(Lookup::AddSlash) => add_slash(ctx),
+        Ok(Lookup::Listing(entries)) => {
+            let page = listing::page(ctx.path(), &entries);
+            ctx.data(StatusCode::OK, "text/html; charset=utf-8", page);
+        }
+        Ok(Lookup::NotFound) => ctx.not_found(),
+        Err(e) => io_failure(ctx, &e),
+    }
+}
+
+/// `prefix` + `/*filepath`.
+fn dir_pattern(prefix: &str) -> String {
+    format!("{}/*{PARAM}", prefix.trim_end_matches('/'))
+}
+
+macro_rules! static_methods {
+    ($ty:ty) => {
+        impl $ty {
+            /// Serves the files under `root` at `prefix` (`GET` and `HEAD` on
+            /// `prefix/*filepath`) with default [`StaticDir`] options (Hertz `Static`).
+            ///
+            /// `GET /assets/css/site.css` answers `./public/css/site.css`; `..`, symlinks out of
+            /// the root and other escapes answer `404`.
+            pub fn static_dir(&mut self, prefix: &str, root: impl Into<PathBuf>) -> Result<()> {
+                self.static_fs(prefix, StaticDir::new(root))
+            }
+
+            /// Serves a [`StaticDir`] at `prefix` (`GET` and `HEAD` on `prefix/*filepath`;
+            /// Hertz `StaticFS`).
+            pub fn static_fs(&mut self, prefix: &str, dir: StaticDir) -> Result<()> {
+                let pattern = dir_pattern(prefix);
+                let handler = ServeDir::new(dir);
+                self.get(&pattern, handler.clone())?;
+                self.head(&pattern, handler)?;
+                Ok(())
+            }
+
+            /// Serves the file at `file` for `GET` and `HEAD` on `path` (Hertz `StaticFile`),
+            /// with validators, conditional and range requests like [`RequestContext::file`].
+            pub fn static_file(&mut self, path: &str, file: impl Into<PathBuf>) -> Result<()> {
+                let handler = ServeFile::new(file);
+                self.get(path, handler.clone())?;
+                self.head(path, handler)?;
+                Ok(())
+            }
+        }
+    };
+}
+
+static_methods!(Server);
+static_methods!(RouterGroup<'_>);
+
+#[cfg(test)]
+mod tests {
+    use super::dir_pattern;
+
+    #[test]
+    fn patterns() {
+        assert_eq!(dir_pattern("/assets"), "/assets/*filepath");
+        assert_eq!(dir_pattern("/assets/"), "/assets/*filepath");
+        assert_eq!(dir_pattern("/"), "/*filepath");
+    }
+}

@@ -1,0 +1,393 @@
+//! Renderers through a real server: `json` (HTML escaped like Hertz), `pure_json`,
+//! `indented_json`, `not_found`, `not_modified`, `sized_stream` (exact length; short and long
+//! streams close the connection), `file` / `file_attachment` headers and HEAD, and HTML
+//! templates (feature `templates`).
+
+mod common;
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use common::*;
+use khz::prelude::*;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Snippet {
+    html: &'static str,
+    n: u32,
+}
+
+const SNIPPET: Snippet = Snippet {
+    html: "<b>Tom & \"Jerry\"</b>\u{2028}",
+    n: 7,
+};
+
+async fn json(ctx: &mut RequestContext) {
+    ctx.json(StatusCode::OK, &SNIPPET);
+}
+
+async fn pure(ctx: &mut RequestContext) {
+    ctx.pure_json(StatusCode::CREATED, &SNIPPET);
+}
+
+async fn indented(ctx: &mut RequestContext) {
+    ctx.indented_json(StatusCode::ACCEPTED, &SNIPPET);
+}
+
+async fn missing(ctx: &mut RequestContext) {
+    ctx.set_header("x-before", "1");
+    ctx.string(StatusCode::OK, "discarded");
+    ctx.not_found();
+}
+
+async fn unchanged(ctx: &mut RequestContext) {
+    ctx.set_header("etag", "\"v1\"");
+    ctx.string(StatusCode::OK, "this body is dropped");
+    ctx.not_modified();
+}
+
+fn chunks(parts: &[&'static str]) -> impl futures_core::Stream<Item = Result<Bytes, BoxError>> {
+    let items: Vec<Result<Bytes, BoxError>> = parts
+        .iter()
+        .map(|p| Ok(Bytes::from_static(p.as_bytes())))
+        .collect();
+    futures_util::stream::iter(items)
+}
+
+async fn sized(ctx: &mut RequestContext) {
+    ctx.sized_stream(StatusCode::OK, 11, chunks(&["hello", " ", "world"]));
+}
+
+async fn too_short(ctx: &mut RequestContext) {
+    ctx.sized_stream(StatusCode::OK, 100, chunks(&["only", " this"]));
+}
+
+async fn too_long(ctx: &mut RequestContext) {
+    ctx.sized_stream(StatusCode::OK, 6, chunks(&["abcd", "efgh", "never"]));
+}
+
+#[tokio::test]
+async fn json_renderers() {
+    let mut s = server();
+    s.get("/json", json).unwrap();
+    s.get("/pure", pure).unwrap();
+    s.get("/indented", indented).unwrap();
+    let (_h, addr) = start(s).await;
+
+    let r = get(addr, "/json").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(
+        r.text(),
+        r#"{"html":"\u003cb\u003eTom \u0026 \"Jerry\"\u003c/b\u003e\u2028","n":7}"#
+    );
+    let decoded: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(decoded["html"], SNIPPET.html);
+
+    let r = get(addr, "/pure").await;
+    assert_eq!(r.status, 201);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(
+        r.text(),
+        "{\"html\":\"<b>Tom & \\\"Jerry\\\"</b>\u{2028}\",\"n\":7}"
+    );
+
+    let r = get(addr, "/indented").await;
+    assert_eq!(r.status, 202);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(
+        r.text(),
+        "{\n    \"html\": \"\\u003cb\\u003eTom \\u0026 \\\"Jerry\\\"\\u003c/b\\u003e\\u2028\",\n    \"n\": 7\n}"
+    );
+}
+
+#[tokio::test]
+async fn not_found_and_not_modified() {
+    let mut s = server();
+    s.get("/missing", missing).unwrap();
+    s.get("/unchanged", unchanged).unwrap();
+    s.get("/ok", ok).unwrap();
+    let (_h, addr) = start(s).await;
+
+    let r = get(addr, "/missing").await;
+    assert_eq!((r.status, r.text().as_str()), (404, "404 page not found"));
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(r.header("x-before"), None, "the response was reset");
+
+    let mut c = Client::connect(addr).await;
+    let r = c
+        .request("GET /unchanged HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    assert_eq!(r.status_line, "HTTP/1.1 304 Not Modified");
+    assert_eq!(r.header("etag"), Some("\"v1\""));
+    assert_eq!(r.header("content-length"), None);
+    assert_eq!(r.header("content-type"), None);
+    // No body bytes were sent: the next response on the connection is intact.
+    let r = c.request("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "ok"));
+}
+
+#[tokio::test]
+async fn sized_streams_send_exactly_their_length() {
+    let mut s = server();
+    s.get("/sized", sized).unwrap();
+    s.get("/short", too_short).unwrap();
+    s.get("/long", too_long).unwrap();
+    s.get("/ok", ok).unwrap();
+    let (_h, addr) = start(s).await;
+
+    let mut c = Client::connect(addr).await;
+    let r = c.request("GET /sized HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(!r.chunked);
+    assert_eq!(r.header("content-length"), Some("11"));
+    assert_eq!(r.text(), "hello world");
+    c.send("HEAD /sized HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let r = c.read_head_response().await;
+    assert_eq!(r.header("content-length"), Some("11"));
+    let r = c.request("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(r.text(), "ok", "HEAD sent no body bytes");
+
+    // A stream shorter than announced: the client gets what there was, then the close.
+    let mut c = Client::connect(addr).await;
+    c.send("GET /short HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let raw = c.read_to_eof().await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("Content-Length: 100\r\n"), "{text}");
+    assert!(text.ends_with("\r\n\r\nonly this"), "{text}");
+
+    // A longer one: exactly the announced bytes, then the close — never the extra ones.
+    let mut c = Client::connect(addr).await;
+    c.send("GET /long HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let raw = c.read_to_eof().await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("Content-Length: 6\r\n"), "{text}");
+    assert!(text.ends_with("\r\n\r\nabcdef"), "{text}");
+    assert_still_serving(addr).await;
+}
+
+struct Files(PathBuf);
+
+async fn file(ctx: &mut RequestContext) {
+    let dir = ctx.state::<Files>().unwrap().0.clone();
+    let name = ctx.param("name").unwrap_or_default().to_owned();
+    ctx.set_header("x-kept", "yes");
+    ctx.file(dir.join(name)).await;
+}
+
+async fn attachment(ctx: &mut RequestContext) {
+    let dir = ctx.state::<Files>().unwrap().0.clone();
+    let name = ctx.param("name").unwrap_or_default().to_owned();
+    let download = ctx.query("as").unwrap_or_default().into_owned();
+    ctx.file_attachment(dir.join(name), &download).await;
+}
+
+#[tokio::test]
+async fn files_and_attachments() {
+    let dir = tempfile::tempdir().unwrap();
+    let report: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_be_bytes()).collect();
+    std::fs::write(dir.path().join("report.pdf"), &report).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "some notes").unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let mut s = server().with_state(Files(dir.path().to_owned()));
+    s.get("/file/:name", file).unwrap();
+    s.get("/download/:name", attachment).unwrap();
+    s.get("/ok", ok).unwrap();
+    let (_h, addr) = start(s).await;
+
+    let r = get(addr, "/file/report.pdf").await;
+    assert_eq!(r.status, 200);
+    assert!(!r.chunked);
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    assert_eq!(r.header("content-length"), Some("800000"));
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    assert_eq!(r.header("x-kept"), Some("yes"));
+    assert!(r.header("etag").is_some_and(|e| e.starts_with("W/\"")));
+    assert!(r.header("last-modified").is_some());
+    assert_eq!(r.header("content-disposition"), None);
+    assert!(r.body == report);
+
+    let r = get(addr, "/file/notes.txt").await;
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(r.text(), "some notes");
+
+    // HEAD: headers and length, no body, connection still in sync.
+    let mut c = Client::connect(addr).await;
+    c.send("HEAD /file/report.pdf HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let r = c.read_head_response().await;
+    assert_eq!(
+        (r.status, r.header("content-length")),
+        (200, Some("800000"))
+    );
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    let r = c.request("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(r.text(), "ok");
+
+    let r = get(addr, "/download/notes.txt?as=notes%202024.txt").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"notes 2024.txt\"")
+    );
+    assert_eq!(r.text(), "some notes");
+    let r = get(
+        addr,
+        "/download/notes.txt?as=%C3%9Cbersicht%20%E2%82%AC.txt",
+    )
+    .await;
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"_bersicht _.txt\"; filename*=UTF-8''%C3%9Cbersicht%20%E2%82%AC.txt")
+    );
+    // Header injection through the name is impossible.
+    let r = get(addr, "/download/notes.txt?as=a%0D%0ASet-Cookie:%20x=1").await;
+    assert_eq!(r.header("set-cookie"), None);
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"aSet-Cookie: x=1\"")
+    );
+
+    for missing in ["/file/nope.txt", "/file/sub", "/download/nope.txt?as=x"] {
+        let r = get(addr, missing).await;
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (404, "404 page not found"),
+            "{missing}"
+        );
+        assert_eq!(r.header("content-disposition"), None);
+    }
+
+    // Files answer ranges and conditional requests too.
+    let mut c = Client::connect(addr).await;
+    let r = c
+        .request("GET /file/report.pdf HTTP/1.1\r\nHost: x\r\nRange: bytes=4-11\r\n\r\n")
+        .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, report[4..12]);
+    let etag = r.header("etag").unwrap().to_owned();
+    let r = c
+        .request(format!(
+            "GET /file/report.pdf HTTP/1.1\r\nHost: x\r\nIf-None-Match: {etag}\r\n\r\n"
+        ))
+        .await;
+    assert_eq!(r.status, 304);
+}
+
+#[cfg(feature = "templates")]
+mod templates {
+    use super::*;
+
+    async fn page(ctx: &mut RequestContext) {
+        let name = ctx.param("name").unwrap_or_default().to_owned();
+        let title = ctx.query("title").unwrap_or_default().into_owned();
+        ctx.html(
+            StatusCode::OK,
+            &name,
+            &serde_json::json!({ "title": title, "items": [1, 2] }),
+        );
+    }
+
+    fn template_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |p: &str, s: &str| {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, s).unwrap();
+        };
+        write(
+            "index.tmpl",
+            "<h1>{{ title }}</h1>{% for i in items %}<i>{{ i }}</i>{% endfor %}",
+        );
+        write(
+            "nested/about.html",
+            "{% include 'part.html' %} about {{ title }}",
+        );
+        write("nested/part.html", "<nav></nav>");
+        write("broken.txt", "not matched by the glob");
+        dir
+    }
+
+    #[tokio::test]
+    async fn html_templates_from_a_glob() {
+        let dir = template_dir();
+        let mut s = server();
+        s.load_html_glob(&format!("{}/*.tmpl", dir.path().display()))
+            .unwrap();
+        s.load_html_glob(&format!("{}/nested/*.html", dir.path().display()))
+            .unwrap();
+        s.get("/page/:name", page).unwrap();
+        let (_h, addr) = start(s).await;
+
+        let r = get(addr, "/page/index.tmpl?title=%3Cscript%3E%26").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(r.text(), "<h1>&lt;script&gt;&amp;</h1><i>1</i><i>2</i>");
+        let r = get(addr, "/page/about.html?title=us").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "<nav></nav> about us"));
+
+        let r = get(addr, "/page/nope.html").await;
+        assert_eq!((r.status, r.body.len()), (500, 0));
+    }
+
+    #[tokio::test]
+    async fn html_with_an_environment_and_errors() {
+        let mut env = minijinja::Environment::new();
+        env.add_template("hi.html", "<p>hi {{ title }}</p>")
+            .unwrap();
+        env.add_template("fails.html", "{{ 1 / 0 }}").unwrap();
+        let mut s = server();
+        s.html_environment(env);
+        s.get("/page/:name", page).unwrap();
+        let (_h, addr) = start(s).await;
+        let r = get(addr, "/page/hi.html?title=%3Cx%3E").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "<p>hi &lt;x&gt;</p>"));
+        let r = get(addr, "/page/fails.html").await;
+        assert_eq!(r.status, 500);
+
+        // Without templates, html answers 500 instead of panicking.
+        let mut s = server();
+        s.get("/page/:name", page).unwrap();
+        let (_h, addr) = start(s).await;
+        assert_eq!(get(addr, "/page/hi.html").await.status, 500);
+    }
+
+    fn expect_err(r: khz::Result<&mut Server>) -> khz::Error {
+        match r {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn loading_errors_are_precise() {
+        let dir = template_dir();
+        let mut s = Server::new();
+        let err = expect_err(s.load_html_glob(&format!("{}/*.none", dir.path().display())));
+        assert!(err.to_string().contains("no template matches"), "{err}");
+        let err = expect_err(s.load_html_glob("["));
+        assert!(err.to_string().contains("bad template glob"), "{err}");
+        s.load_html_glob(&format!("{}/nested/*.html", dir.path().display()))
+            .unwrap();
+        let err =
+            expect_err(s.load_html_glob(&format!("{}/nested/part.html", dir.path().display())));
+        assert!(
+            err.to_string()
+                .contains("two templates named \"part.html\""),
+            "{err}"
+        );
+        std::fs::write(dir.path().join("bad.html"), "{% for %}").unwrap();
+        let err = expect_err(s.load_html_glob(&format!("{}/bad.html", dir.path().display())));
+        assert!(err.to_string().contains("bad.html"), "{err}");
+    }
+}

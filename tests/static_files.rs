@@ -1,0 +1,617 @@
+//! Static files through a real server: index files and the redirect to a trailing slash, 404s,
+//! content types, validators and every conditional request (304 / 412 / 200), byte ranges
+//! (206, suffix, open-ended, 416, several → 200), a resumed download checked byte for byte,
+//! precompressed `.gz` / `.br` siblings chosen by `Accept-Encoding`, directory listings, path
+//! traversal attempts sent as raw bytes, and a 64 MiB file streamed whole.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use khz::app::fs::StaticDir;
+use khz::prelude::*;
+use tempfile::TempDir;
+
+const SECRET: &str = "TOP-SECRET-OUTSIDE-THE-ROOT";
+
+/// `n` bytes that never repeat a 64-bit word within a test file (xorshift64*).
+fn noise(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(n + 8);
+    while out.len() < n {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        out.extend_from_slice(&x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+    }
+    out.truncate(n);
+    out
+}
+
+/// A temp dir holding `public/` (the root) and, beside it, `secret.txt` that must never be
+/// served.
+struct Site {
+    dir: TempDir,
+    big: Vec<u8>,
+}
+
+impl Site {
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("public")
+    }
+
+    fn secret(&self) -> PathBuf {
+        self.dir.path().join("secret.txt")
+    }
+}
+
+fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn site() -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("public");
+    let big = noise(300 * 1024 + 17, 0x5eed);
+    write(&dir.path().join("secret.txt"), SECRET);
+    write(&root.join("index.html"), "<h1>home</h1>");
+    write(&root.join("style.css"), "body{}");
+    write(&root.join("app.js"), "let a=1;");
+    write(&root.join("data.json"), "{}");
+    write(&root.join("logo.png"), [0x89, b'P', b'N', b'G']);
+    write(&root.join("blob.unknownext"), "??");
+    write(&root.join("big.bin"), &big);
+    write(&root.join("empty.txt"), "");
+    write(&root.join("docs/index.html"), "<h1>docs</h1>");
+    write(&root.join("docs/guide.txt"), "guide");
+    write(&root.join("nodex/a.txt"), "a");
+    write(&root.join("page.html"), "<p>plain page</p>");
+    write(&root.join("page.html.gz"), "GZIP-BYTES");
+    write(&root.join("page.html.br"), "BROTLI-BYTES");
+    write(&root.join("only-gz.css"), "plain css");
+    write(&root.join("only-gz.css.gz"), "GZ-CSS");
+    write(&root.join("a b/ü.txt"), "unicode");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::symlink;
+        symlink(dir.path().join("secret.txt"), root.join("link-out")).unwrap();
+        symlink(dir.path(), root.join("dir-out")).unwrap();
+        symlink(root.join("style.css"), root.join("link-in.css")).unwrap();
+    }
+    Site { dir, big }
+}
+
+async fn serve_with(dir: StaticDir) -> (khz::app::ServerHandle, SocketAddr) {
+    let mut s = server();
+    s.get("/ok", ok).unwrap();
+    s.static_fs("/assets", dir).unwrap();
+    start(s).await
+}
+
+async fn serve(site: &Site) -> (khz::app::ServerHandle, SocketAddr) {
+    serve_with(StaticDir::new(site.root())).await
+}
+
+/// `method path` with extra header lines, on a fresh connection.
+async fn req(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut c = Client::connect(addr).await;
+    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\n");
+    for (k, v) in headers {
+        raw.push_str(&format!("{k}: {v}\r\n"));
+    }
+    raw.push_str("\r\n");
+    c.send(raw).await;
+    if method == "HEAD" {
+        c.read_head_response().await
+    } else {
+        c.read_response().await
+    }
+}
+
+#[tokio::test]
+async fn index_files_redirects_and_not_found() {
+    let site = site();
+    let (_h, addr) = serve(&site).await;
+
+    let r = get(addr, "/assets/").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "<h1>home</h1>"));
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    let r = get(addr, "/assets/docs/").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "<h1>docs</h1>"));
+
+    let r = get(addr, "/assets/docs?x=1").await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/assets/docs/?x=1"));
+    let r = get(addr, "/assets").await;
+    assert_eq!((r.status, r.header("location")), (301, Some("/assets/")));
+
+    for missing in [
+        "/assets/nope.txt",
+        "/assets/docs/nope/",
+        "/assets/nodex/",
+        "/assets/style.css/",
+    ] {
+        let r = get(addr, missing).await;
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (404, "404 page not found"),
+            "{missing}"
+        );
+    }
+    let r = get(addr, "/assets/a%20b/%C3%BC.txt").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "unicode"));
+}
+
+#[tokio::test]
+async fn custom_index_files_and_listing() {
+    let site = site();
+    let dir = StaticDir::new(site.root())
+        .index_files(["guide.txt"])
+        .browse(true);
+    let (_h, addr) = serve_with(dir).await;
+    let r = get(addr, "/assets/docs/").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "guide"));
+    let r = get(addr, "/assets/nodex/").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(
+        r.text().contains("<a href=\"./a.txt\">a.txt</a>"),
+        "{}",
+        r.text()
+    );
+    let r = get(addr, "/assets/").await;
+    assert!(
+        r.text().contains("<a href=\"./a%20b/\">a b/</a>"),
+        "{}",
+        r.text()
+    );
+    assert!(!r.text().contains(SECRET));
+}
+
+#[tokio::test]
+async fn content_types() {
+    let site = site();
+    let (_h, addr) = serve(&site).await;
+    for (path, ct) in [
+        ("/assets/index.html", "text/html; charset=utf-8"),
+        ("/assets/style.css", "text/css; charset=utf-8"),
+        ("/assets/app.js", "text/javascript; charset=utf-8"),
+        ("/assets/data.json", "application/json"),
+        ("/assets/logo.png", "image/png"),
+        ("/assets/big.bin", "application/octet-stream"),
+        ("/assets/blob.unknownext", "application/octet-stream"),
+        ("/assets/docs/guide.txt", "text/plain; charset=utf-8"),
+    ] {
+        let r = get(addr, path).await;
+        assert_eq!(
+            (r.status, r.header("content-type")),
+            (200, Some(ct)),
+            "{path}"
+        );
+        assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    }
+    let r = get(addr, "/assets/empty.txt").await;
+    assert_eq!((r.status, r.header("content-length")), (200, Some("0")));
+}
+
+#[tokio::test]
+async fn routes_are_listed_and_head_has_length_without_body() {
+    let site = site();
+    let mut s = server();
+    s.static_dir("/assets", site.root()).unwrap();
+    s.static_file("/favicon.ico", site.root().join("logo.png"))
+        .unwrap();
+    let routes: Vec<_> = s
+        .routes()
+        .into_iter()
+        .map(|r| (r.method.to_string(), r.path, r.handler))
+        .collect();
+    assert_eq!(routes.len(), 4);
+    assert_eq!(
+        (routes[0].0.as_str(), routes[0].1.as_str()),
+        ("GET", "/assets/*filepath")
+    );
+    assert_eq!(
+        (routes[1].0.as_str(), routes[1].1.as_str()),
+        ("HEAD", "/assets/*filepath")
+    );
+    assert!(routes[0].2.ends_with("ServeDir"), "{}", routes[0].2);
+    assert_eq!(
+        (routes[2].0.as_str(), routes[2].1.as_str()),
+        ("GET", "/favicon.ico")
+    );
+    assert!(routes[3].2.ends_with("ServeFile"), "{}", routes[3].2);
+    let (_h, addr) = start(s).await;
+
+    let r = get(addr, "/favicon.ico").await;
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &[0x89, b'P', b'N', b'G'][..])
+    );
+    assert_eq!(r.header("content-type"), Some("image/png"));
+
+    // HEAD: the length is announced and no body follows — the next response on the same
+    // connection parses cleanly.
+    let mut c = Client::connect(addr).await;
+    c.send("HEAD /assets/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let r = c.read_head_response().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-length"),
+        Some(site.big.len().to_string().as_str())
+    );
+    assert!(r.header("etag").is_some());
+    let r = c
+        .request("GET /assets/style.css HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
+}
+
+#[tokio::test]
+async fn validators_and_conditional_requests() {
+    let site = site();
+    let (_h, addr) = serve(&site).await;
+    let r = get(addr, "/assets/style.css").await;
+    let etag = r.header("etag").expect("etag").to_owned();
+    let lm = r.header("last-modified").expect("last-modified").to_owned();
+    assert!(etag.starts_with("W/\"") && etag.ends_with('"'), "{etag}");
+    let mtime = std::fs::metadata(site.root().join("style.css"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(lm, httpdate::fmt_http_date(mtime));
+    let long_ago = "Mon, 01 Jan 2001 00:00:00 GMT";
+    let future = "Fri, 01 Jan 2100 00:00:00 GMT";
+
+    let cases: Vec<(Vec<(&str, &str)>, u16)> = vec![
+        (vec![("If-None-Match", &etag)], 304),
+        (vec![("If-None-Match", "\"other\", W/\"x\"")], 200),
+        (vec![("If-None-Match", "*")], 304),
+        (vec![("If-Modified-Since", &lm)], 304),
+        (vec![("If-Modified-Since", future)], 304),
+        (vec![("If-Modified-Since", long_ago)], 200),
+        (vec![("If-Modified-Since", "not a date")], 200),
+        // If-None-Match takes precedence over If-Modified-Since.
+        (
+            vec![("If-None-Match", "\"other\""), ("If-Modified-Since", &lm)],
+            200,
+        ),
+        (vec![("If-Match", "\"other\"")], 412),
+        // A weak tag never matches If-Match's strong comparison.
+        (vec![("If-Match", &etag)], 412),
+        (vec![("If-Match", "*")], 200),
+        (vec![("If-Unmodified-Since", long_ago)], 412),
+        (vec![("If-Unmodified-Since", &lm)], 200),
+        // 412 outranks 304.
+        (
+            vec![("If-Match", "\"other\""), ("If-None-Match", &etag)],
+            412,
+        ),
+    ];
+    for (headers, status) in cases {
+        let r = req(addr, "GET", "/assets/style.css", &headers).await;
+        assert_eq!(r.status, status, "{headers:?}");
+        match status {
+            304 => {
+                assert!(r.body.is_empty());
+                assert_eq!(r.header("content-length"), None);
+                assert_eq!(r.header("etag"), Some(etag.as_str()));
+            }
+            200 => assert_eq!(r.text(), "body{}"),
+            _ => assert!(!r.text().contains("body{}")),
+        }
+    }
+    // HEAD is conditional too.
+    let r = req(
+        addr,
+        "HEAD",
+        "/assets/style.css",
+        &[("If-None-Match", &etag)],
+    )
+    .await;
+    assert_eq!(r.status, 304);
+}
+
+#[tokio::test]
+async fn byte_ranges() {
+    let site = site();
+    let (_h, addr) = serve(&site).await;
+    let big = &site.big;
+    let len = big.len();
+
+    let r = req(addr, "GET", "/assets/big.bin", &[("Range", "bytes=0-99")]).await;
+    assert_eq!(r.status, 206);
+    assert_eq!(
+        r.header("content-range"),
+        Some(format!("bytes 0-99/{len}").as_str())
+    );
+    assert_eq!(r.header("content-length"), Some("100"));
+    assert_eq!(r.body, big[..100]);
+
+    let r = req(
+        addr,
+        "GET",
+        "/assets/big.bin",
+        &[("Range", "bytes=1000-70000")],
+    )
+    .await;
+    assert_eq!((r.status, r.body.len()), (206, 69_001));
+    assert_eq!(r.body, big[1000..=70000]);
+
+    let r = req(addr, "GET", "/assets/big.bin", &[("Range", "bytes=-500")]).await;
+    assert_eq!(r.status, 206);
+    let want = format!("bytes {}-{}/{len}", len - 500, len - 1);
+    assert_eq!(r.header("content-range"), Some(want.as_str()));
+    assert_eq!(r.body, big[len - 500..]);
+
+    let r = req(
+        addr,
+        "GET",
+        "/assets/big.bin",
+        &[("Range", "bytes=300000-")],
+    )
+    .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, big[300_000..]);
+
+    let r = req(
+        addr,
+        "GET",
+        "/assets/big.bin",
+        &[("Range", &format!("bytes={len}-"))],
+    )
+    .await;
+    assert_eq!(r.status, 416);
+    assert_eq!(
+        r.header("content-range"),
+        Some(format!("bytes */{len}").as_str())
+    );
+
+    // Several ranges: the whole file (documented), as does a malformed header.
+    for h in ["bytes=0-1,5-9", "bytes=9-2", "lines=1-2"] {
+        let r = req(addr, "GET", "/assets/big.bin", &[("Range", h)]).await;
+        assert_eq!((r.status, r.header("content-range")), (200, None), "{h}");
+        assert_eq!(r.body, *big, "{h}");
+    }
+
+    // HEAD with a range announces the partial length only.
+    let r = req(addr, "HEAD", "/assets/big.bin", &[("Range", "bytes=10-19")]).await;
+    assert_eq!((r.status, r.header("content-length")), (206, Some("10")));
+}
+
+#[tokio::test]
+async fn resumed_download_is_byte_for_byte() {
+    let site = site();
+    let (_h, addr) = serve(&site).await;
+    let big = &site.big;
+    let cut = 123_457;
+
+    // The first attempt stops after `cut` bytes.
+    let first = req(
+        addr,
+        "GET",
+        "/assets/big.bin",
+        &[("Range", &format!("bytes=0-{}", cut - 1))],
+    )
+    .await;
+    assert_eq!(first.status, 206);
+    let lm = first
+        .header("last-modified")
+        .expect("last-modified")
+        .to_owned();
+    // The resume asks for the rest, provided the file did not change.
+    let rest = req(
+        addr,
+        "GET",
+        "/assets/big.bin",
+        &[("Range", &format!("bytes={cut}-")), ("If-Range", &lm)],
+    )
+    .await;
+    assert_eq!(rest.status, 206);
+    let want = format!("bytes {cut}-{}/{}", big.len() - 1, big.len());
+    assert_eq!(rest.header("content-range"), Some(want.as_str()));
+    let mut whole = first.body.clone();
+    whole.extend_from_slice(&rest.body);
+    assert_eq!(whole.len(), big.len());
+    assert!(whole == *big, "the resumed download differs from the file");
+
+    // A stale validator gets the whole, current file instead of a mismatched tail.
+    for stale in [
+        "Mon, 01 Jan 2001 00:00:00 GMT",
+        first.header("etag").unwrap(),
+    ] {
+        let r = req(
+            addr,
+            "GET",
+            "/assets/big.bin",
+            &[("Range", &format!("bytes={cut}-")), ("If-Range", stale)],
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.header("content-range")),
+            (200, None),
+            "{stale}"
+        );
+        assert!(r.body == *big);
+    }
+}
+
+#[tokio::test]
+async fn precompressed_siblings_follow_accept_encoding() {
+    let site = site();
+    let (_h, addr) = serve_with(StaticDir::new(site.root()).precompressed(true)).await;
+    let cases: [(Option<&str>, Option<&str>, &str); 9] = [
+        (Some("gzip"), Some("gzip"), "GZIP-BYTES"),
+        (Some("gzip, br"), Some("br"), "BROTLI-BYTES"),
+        (Some("br;q=0.5, gzip"), Some("gzip"), "GZIP-BYTES"),
+        (Some("br;q=0, gzip;q=0.1"), Some("gzip"), "GZIP-BYTES"),
+        (Some("gzip;q=0"), None, "<p>plain page</p>"),
+        (Some("br;q=0, gzip;q=0"), None, "<p>plain page</p>"),
+        (Some("identity"), None, "<p>plain page</p>"),
+        (Some("deflate"), None, "<p>plain page</p>"),
+        (None, None, "<p>plain page</p>"),
+    ];
+    let mut etags = std::collections::HashSet::new();
+    for (ae, coding, body) in cases {
+        let headers: Vec<(&str, &str)> = ae.map(|v| ("Accept-Encoding", v)).into_iter().collect();
+        let r = req(addr, "GET", "/assets/page.html", &headers).await;
+        assert_eq!(r.status, 200, "{ae:?}");
+        assert_eq!(r.header("content-encoding"), coding, "{ae:?}");
+        assert_eq!(r.text(), body, "{ae:?}");
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+        etags.insert((coding, r.header("etag").unwrap().to_owned()));
+    }
+    assert_eq!(etags.len(), 3, "each variant has its own ETag: {etags:?}");
+    // Only a .gz exists: br-only clients get the plain file.
+    let r = req(
+        addr,
+        "GET",
+        "/assets/only-gz.css",
+        &[("Accept-Encoding", "br")],
+    )
+    .await;
+    assert_eq!(
+        (r.header("content-encoding"), r.text().as_str()),
+        (None, "plain css")
+    );
+    let r = req(
+        addr,
+        "GET",
+        "/assets/only-gz.css",
+        &[("Accept-Encoding", "br, gzip")],
+    )
+    .await;
+    assert_eq!(
+        (r.header("content-encoding"), r.text().as_str()),
+        (Some("gzip"), "GZ-CSS")
+    );
+    // Index files are negotiated too; without `precompressed` siblings are ignored.
+    let (_h2, plain) = serve(&site).await;
+    let r = req(
+        plain,
+        "GET",
+        "/assets/page.html",
+        &[("Accept-Encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(
+        (r.header("content-encoding"), r.header("vary")),
+        (None, None)
+    );
+    assert_eq!(r.text(), "<p>plain page</p>");
+}
+
+#[tokio::test]
+async fn traversal_attempts_never_leave_the_root() {
+    let site = site();
+    let (_h, addr) = serve_with(StaticDir::new(site.root()).browse(true)).await;
+    assert!(site.secret().exists());
+    let secret_abs = site.secret().display().to_string();
+    let mut attempts: Vec<String> = [
+        "/assets/../secret.txt",
+        "/assets/%2e%2e/secret.txt",
+        "/assets/%2E%2E/secret.txt",
+        "/assets/.%2e/secret.txt",
+        "/assets/%2e%2e%2fsecret.txt",
+        "/assets/..%2fsecret.txt",
+        "/assets/docs/..%2f..%2fsecret.txt",
+        "/assets/docs/../../secret.txt",
+        "/assets/./../secret.txt",
+        "/assets/..%5csecret.txt",
+        "/assets/..\\secret.txt",
+        "/assets/%5c..%5csecret.txt",
+        "/assets/%00../secret.txt",
+        "/assets/index.html%00.txt",
+        "/assets/%c0%ae%c0%ae/secret.txt",
+        "/assets/%252e%252e/secret.txt",
+        "/assets/..;/secret.txt",
+        "/assets/link-out",
+        "/assets/dir-out/secret.txt",
+        "/assets/dir-out/",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    attempts.push(format!("/assets/{secret_abs}"));
+    attempts.push(format!("/assets//{secret_abs}"));
+    attempts.push(format!("/assets/%2f{}", secret_abs.trim_start_matches('/')));
+    for path in &attempts {
+        let mut c = Client::connect(addr).await;
+        c.send_lenient(format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        ))
+        .await;
+        let raw = c.read_to_eof().await;
+        let text = String::from_utf8_lossy(&raw);
+        let status = text.get(9..12).unwrap_or_default();
+        assert!(
+            status == "404" || status == "400",
+            "{path:?} answered {:?}",
+            text.lines().next()
+        );
+        assert!(!text.contains(SECRET), "{path:?} leaked the secret");
+    }
+    // A symlink that stays inside the root is served.
+    let r = get(addr, "/assets/link-in.css").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
+    assert_still_serving(addr).await;
+}
+
+#[tokio::test]
+async fn a_64_mib_file_streams_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = noise(64 * 1024 * 1024, 42);
+    write(&dir.path().join("huge.bin"), &data);
+    let mut s = server();
+    s.static_dir("/files", dir.path()).unwrap();
+    let (_h, addr) = start(s).await;
+    let r = get(addr, "/files/huge.bin").await;
+    assert_eq!(r.status, 200);
+    assert!(!r.chunked, "a file goes out with a Content-Length");
+    assert_eq!(r.header("content-length"), Some("67108864"));
+    assert_eq!(r.body.len(), data.len());
+    assert!(r.body == data, "the body differs from the file");
+}
+
+async fn tag(ctx: &mut RequestContext) {
+    ctx.next().await;
+    ctx.set_header("x-group", "seen");
+}
+
+#[tokio::test]
+async fn groups_and_raw_paths() {
+    let site = site();
+    let mut s = server().use_raw_path(true);
+    let mut g = s.group("/v1");
+    g.middleware(tag);
+    g.static_dir("/files", site.root()).unwrap();
+    g.static_file("/style", site.root().join("style.css"))
+        .unwrap();
+    let (_h, addr) = start(s).await;
+
+    let r = get(addr, "/v1/files/docs/guide.txt").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "guide"));
+    assert_eq!(r.header("x-group"), Some("seen"));
+    let r = get(addr, "/v1/style").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
+    assert_eq!(r.header("x-group"), Some("seen"));
+    // Routing on raw paths, the handler decodes the path itself — once.
+    let r = get(addr, "/v1/files/a%20b/%C3%BC.txt").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "unicode"));
+    for bad in [
+        "/v1/files/%2e%2e/secret.txt",
+        "/v1/files/docs%2f..%2f..%2fsecret.txt",
+        "/v1/files/%ff",
+    ] {
+        let r = get(addr, bad).await;
+        assert_eq!(r.status, 404, "{bad}");
+        assert!(!r.text().contains(SECRET));
+    }
+}

@@ -1,0 +1,7 @@
+#[derive(khz::Bind)]
+struct Upload {
+    #[bind(file)]
+    avatar: String,
+}
+
+fn main() {}

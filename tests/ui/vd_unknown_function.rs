@@ -1,0 +1,7 @@
+#[derive(khz::Bind)]
+struct Note {
+    #[vd("size($) > 0")]
+    title: String,
+}
+
+fn main() {}
