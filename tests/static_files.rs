@@ -3,8 +3,12 @@
 //! (206, suffix, open-ended, 416, several → 200), a resumed download checked byte for byte,
 //! precompressed `.gz` / `.br` siblings chosen by `Accept-Encoding`, directory listings, path
 //! traversal attempts sent as raw bytes, and a 64 MiB file streamed whole.
+//!
+//! What does not depend on HTTP/1.1 bytes runs over every protocol (`Proto::all()`: HTTP/1.1 on
+//! raw sockets, h2c and HTTP/2 over TLS through hyper's client).
 
 mod common;
+mod proto;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,6 +16,7 @@ use std::path::{Path, PathBuf};
 use common::*;
 use khz::app::fs::StaticDir;
 use khz::prelude::*;
+use proto::Proto;
 use tempfile::TempDir;
 
 const SECRET: &str = "TOP-SECRET-OUTSIDE-THE-ROOT";
@@ -86,20 +91,37 @@ fn site() -> Site {
     Site { dir, big }
 }
 
-async fn serve_with(dir: StaticDir) -> (khz::app::ServerHandle, SocketAddr) {
+/// A running server and the protocol a test speaks to it.
+#[derive(Clone, Copy)]
+struct At {
+    proto: Proto,
+    addr: SocketAddr,
+}
+
+async fn start_at(proto: Proto, s: Server) -> (khz::app::ServerHandle, At) {
+    let (h, addr) = proto.start(s).await;
+    (h, At { proto, addr })
+}
+
+async fn serve_with(proto: Proto, dir: StaticDir) -> (khz::app::ServerHandle, At) {
     let mut s = server();
     s.get("/ok", ok).unwrap();
     s.static_fs("/assets", dir).unwrap();
-    start(s).await
+    start_at(proto, s).await
 }
 
-async fn serve(site: &Site) -> (khz::app::ServerHandle, SocketAddr) {
-    serve_with(StaticDir::new(site.root())).await
+async fn serve(proto: Proto, site: &Site) -> (khz::app::ServerHandle, At) {
+    serve_with(proto, StaticDir::new(site.root())).await
 }
 
-/// `method path` with extra header lines, on a fresh connection.
-async fn req(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
-    let mut c = Client::connect(addr).await;
+/// `method path` with extra header lines, on a fresh connection: raw bytes for HTTP/1.1,
+/// hyper's client for HTTP/2.
+async fn req(at: At, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
+    if at.proto.is_h2() {
+        let mut c = at.proto.client(at.addr).await;
+        return c.request(method, path, headers, "").await.resp();
+    }
+    let mut c = Client::connect(at.addr).await;
     let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\n");
     for (k, v) in headers {
         raw.push_str(&format!("{k}: {v}\r\n"));
@@ -113,90 +135,101 @@ async fn req(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)
     }
 }
 
+/// `GET path` on a fresh connection.
+async fn get(at: At, path: &str) -> Resp {
+    req(at, "GET", path, &[]).await
+}
+
 #[tokio::test]
 async fn index_files_redirects_and_not_found() {
-    let site = site();
-    let (_h, addr) = serve(&site).await;
+    for proto in Proto::all() {
+        let site = site();
+        let (_h, addr) = serve(proto, &site).await;
 
-    let r = get(addr, "/assets/").await;
-    assert_eq!((r.status, r.text().as_str()), (200, "<h1>home</h1>"));
-    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
-    let r = get(addr, "/assets/docs/").await;
-    assert_eq!((r.status, r.text().as_str()), (200, "<h1>docs</h1>"));
+        let r = get(addr, "/assets/").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "<h1>home</h1>"));
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+        let r = get(addr, "/assets/docs/").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "<h1>docs</h1>"));
 
-    let r = get(addr, "/assets/docs?x=1").await;
-    assert_eq!(r.status, 301);
-    assert_eq!(r.header("location"), Some("/assets/docs/?x=1"));
-    let r = get(addr, "/assets").await;
-    assert_eq!((r.status, r.header("location")), (301, Some("/assets/")));
+        let r = get(addr, "/assets/docs?x=1").await;
+        assert_eq!(r.status, 301);
+        assert_eq!(r.header("location"), Some("/assets/docs/?x=1"));
+        let r = get(addr, "/assets").await;
+        assert_eq!((r.status, r.header("location")), (301, Some("/assets/")));
 
-    for missing in [
-        "/assets/nope.txt",
-        "/assets/docs/nope/",
-        "/assets/nodex/",
-        "/assets/style.css/",
-    ] {
-        let r = get(addr, missing).await;
-        assert_eq!(
-            (r.status, r.text().as_str()),
-            (404, "404 page not found"),
-            "{missing}"
-        );
+        for missing in [
+            "/assets/nope.txt",
+            "/assets/docs/nope/",
+            "/assets/nodex/",
+            "/assets/style.css/",
+        ] {
+            let r = get(addr, missing).await;
+            assert_eq!(
+                (r.status, r.text().as_str()),
+                (404, "404 page not found"),
+                "{missing}"
+            );
+        }
+        let r = get(addr, "/assets/a%20b/%C3%BC.txt").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "unicode"));
     }
-    let r = get(addr, "/assets/a%20b/%C3%BC.txt").await;
-    assert_eq!((r.status, r.text().as_str()), (200, "unicode"));
 }
 
 #[tokio::test]
 async fn custom_index_files_and_listing() {
-    let site = site();
-    let dir = StaticDir::new(site.root())
-        .index_files(["guide.txt"])
-        .browse(true);
-    let (_h, addr) = serve_with(dir).await;
-    let r = get(addr, "/assets/docs/").await;
-    assert_eq!((r.status, r.text().as_str()), (200, "guide"));
-    let r = get(addr, "/assets/nodex/").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
-    assert!(
-        r.text().contains("<a href=\"./a.txt\">a.txt</a>"),
-        "{}",
-        r.text()
-    );
-    let r = get(addr, "/assets/").await;
-    assert!(
-        r.text().contains("<a href=\"./a%20b/\">a b/</a>"),
-        "{}",
-        r.text()
-    );
-    assert!(!r.text().contains(SECRET));
+    for proto in Proto::all() {
+        let site = site();
+        let dir = StaticDir::new(site.root())
+            .index_files(["guide.txt"])
+            .browse(true);
+        let (_h, addr) = serve_with(proto, dir).await;
+        let r = get(addr, "/assets/docs/").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "guide"));
+        let r = get(addr, "/assets/nodex/").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+        assert!(
+            r.text().contains("<a href=\"./a.txt\">a.txt</a>"),
+            "{}",
+            r.text()
+        );
+        let r = get(addr, "/assets/").await;
+        assert!(
+            r.text().contains("<a href=\"./a%20b/\">a b/</a>"),
+            "{}",
+            r.text()
+        );
+        assert!(!r.text().contains(SECRET));
+    }
 }
 
 #[tokio::test]
 async fn content_types() {
-    let site = site();
-    let (_h, addr) = serve(&site).await;
-    for (path, ct) in [
-        ("/assets/index.html", "text/html; charset=utf-8"),
-        ("/assets/style.css", "text/css; charset=utf-8"),
-        ("/assets/app.js", "text/javascript; charset=utf-8"),
-        ("/assets/data.json", "application/json"),
-        ("/assets/logo.png", "image/png"),
-        ("/assets/big.bin", "application/octet-stream"),
-        ("/assets/blob.unknownext", "application/octet-stream"),
-        ("/assets/docs/guide.txt", "text/plain; charset=utf-8"),
-    ] {
-        let r = get(addr, path).await;
-        assert_eq!(
-            (r.status, r.header("content-type")),
-            (200, Some(ct)),
-            "{path}"
-        );
-        assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    for proto in Proto::all() {
+        let site = site();
+        let (_h, addr) = serve(proto, &site).await;
+        for (path, ct) in [
+            ("/assets/index.html", "text/html; charset=utf-8"),
+            ("/assets/style.css", "text/css; charset=utf-8"),
+            ("/assets/app.js", "text/javascript; charset=utf-8"),
+            ("/assets/data.json", "application/json"),
+            ("/assets/logo.png", "image/png"),
+            ("/assets/big.bin", "application/octet-stream"),
+            ("/assets/blob.unknownext", "application/octet-stream"),
+            ("/assets/docs/guide.txt", "text/plain; charset=utf-8"),
+        ] {
+            let r = get(addr, path).await;
+            assert_eq!(
+                (r.status, r.header("content-type")),
+                (200, Some(ct)),
+                "{path}"
+            );
+            assert_eq!(r.header("accept-ranges"), Some("bytes"));
+        }
+        let r = get(addr, "/assets/empty.txt").await;
+        assert_eq!((r.status, r.header("content-length")), (200, Some("0")));
     }
-    let r = get(addr, "/assets/empty.txt").await;
-    assert_eq!((r.status, r.header("content-length")), (200, Some("0")));
 }
 
 #[tokio::test]
@@ -226,7 +259,7 @@ async fn routes_are_listed_and_head_has_length_without_body() {
         ("GET", "/favicon.ico")
     );
     assert!(routes[3].2.ends_with("ServeFile"), "{}", routes[3].2);
-    let (_h, addr) = start(s).await;
+    let (_h, addr) = start_at(Proto::Http1, s).await;
 
     let r = get(addr, "/favicon.ico").await;
     assert_eq!(
@@ -237,7 +270,7 @@ async fn routes_are_listed_and_head_has_length_without_body() {
 
     // HEAD: the length is announced and no body follows — the next response on the same
     // connection parses cleanly.
-    let mut c = Client::connect(addr).await;
+    let mut c = Client::connect(addr.addr).await;
     c.send("HEAD /assets/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         .await;
     let r = c.read_head_response().await;
@@ -255,263 +288,272 @@ async fn routes_are_listed_and_head_has_length_without_body() {
 
 #[tokio::test]
 async fn validators_and_conditional_requests() {
-    let site = site();
-    let (_h, addr) = serve(&site).await;
-    let r = get(addr, "/assets/style.css").await;
-    let etag = r.header("etag").expect("etag").to_owned();
-    let lm = r.header("last-modified").expect("last-modified").to_owned();
-    assert!(etag.starts_with("W/\"") && etag.ends_with('"'), "{etag}");
-    let mtime = std::fs::metadata(site.root().join("style.css"))
-        .unwrap()
-        .modified()
-        .unwrap();
-    assert_eq!(lm, httpdate::fmt_http_date(mtime));
-    let long_ago = "Mon, 01 Jan 2001 00:00:00 GMT";
-    let future = "Fri, 01 Jan 2100 00:00:00 GMT";
+    for proto in Proto::all() {
+        let site = site();
+        let (_h, addr) = serve(proto, &site).await;
+        let r = get(addr, "/assets/style.css").await;
+        let etag = r.header("etag").expect("etag").to_owned();
+        let lm = r.header("last-modified").expect("last-modified").to_owned();
+        assert!(etag.starts_with("W/\"") && etag.ends_with('"'), "{etag}");
+        let mtime = std::fs::metadata(site.root().join("style.css"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(lm, httpdate::fmt_http_date(mtime));
+        let long_ago = "Mon, 01 Jan 2001 00:00:00 GMT";
+        let future = "Fri, 01 Jan 2100 00:00:00 GMT";
 
-    let cases: Vec<(Vec<(&str, &str)>, u16)> = vec![
-        (vec![("If-None-Match", &etag)], 304),
-        (vec![("If-None-Match", "\"other\", W/\"x\"")], 200),
-        (vec![("If-None-Match", "*")], 304),
-        (vec![("If-Modified-Since", &lm)], 304),
-        (vec![("If-Modified-Since", future)], 304),
-        (vec![("If-Modified-Since", long_ago)], 200),
-        (vec![("If-Modified-Since", "not a date")], 200),
-        // If-None-Match takes precedence over If-Modified-Since.
-        (
-            vec![("If-None-Match", "\"other\""), ("If-Modified-Since", &lm)],
-            200,
-        ),
-        (vec![("If-Match", "\"other\"")], 412),
-        // A weak tag never matches If-Match's strong comparison.
-        (vec![("If-Match", &etag)], 412),
-        (vec![("If-Match", "*")], 200),
-        (vec![("If-Unmodified-Since", long_ago)], 412),
-        (vec![("If-Unmodified-Since", &lm)], 200),
-        // 412 outranks 304.
-        (
-            vec![("If-Match", "\"other\""), ("If-None-Match", &etag)],
-            412,
-        ),
-    ];
-    for (headers, status) in cases {
-        let r = req(addr, "GET", "/assets/style.css", &headers).await;
-        assert_eq!(r.status, status, "{headers:?}");
-        match status {
-            304 => {
-                assert!(r.body.is_empty());
-                assert_eq!(r.header("content-length"), None);
-                assert_eq!(r.header("etag"), Some(etag.as_str()));
+        let cases: Vec<(Vec<(&str, &str)>, u16)> = vec![
+            (vec![("If-None-Match", &etag)], 304),
+            (vec![("If-None-Match", "\"other\", W/\"x\"")], 200),
+            (vec![("If-None-Match", "*")], 304),
+            (vec![("If-Modified-Since", &lm)], 304),
+            (vec![("If-Modified-Since", future)], 304),
+            (vec![("If-Modified-Since", long_ago)], 200),
+            (vec![("If-Modified-Since", "not a date")], 200),
+            // If-None-Match takes precedence over If-Modified-Since.
+            (
+                vec![("If-None-Match", "\"other\""), ("If-Modified-Since", &lm)],
+                200,
+            ),
+            (vec![("If-Match", "\"other\"")], 412),
+            // A weak tag never matches If-Match's strong comparison.
+            (vec![("If-Match", &etag)], 412),
+            (vec![("If-Match", "*")], 200),
+            (vec![("If-Unmodified-Since", long_ago)], 412),
+            (vec![("If-Unmodified-Since", &lm)], 200),
+            // 412 outranks 304.
+            (
+                vec![("If-Match", "\"other\""), ("If-None-Match", &etag)],
+                412,
+            ),
+        ];
+        for (headers, status) in cases {
+            let r = req(addr, "GET", "/assets/style.css", &headers).await;
+            assert_eq!(r.status, status, "{headers:?}");
+            match status {
+                304 => {
+                    assert!(r.body.is_empty());
+                    assert_eq!(r.header("content-length"), None);
+                    assert_eq!(r.header("etag"), Some(etag.as_str()));
+                }
+                200 => assert_eq!(r.text(), "body{}"),
+                _ => assert!(!r.text().contains("body{}")),
             }
-            200 => assert_eq!(r.text(), "body{}"),
-            _ => assert!(!r.text().contains("body{}")),
         }
+        // HEAD is conditional too.
+        let r = req(
+            addr,
+            "HEAD",
+            "/assets/style.css",
+            &[("If-None-Match", &etag)],
+        )
+        .await;
+        assert_eq!(r.status, 304);
     }
-    // HEAD is conditional too.
-    let r = req(
-        addr,
-        "HEAD",
-        "/assets/style.css",
-        &[("If-None-Match", &etag)],
-    )
-    .await;
-    assert_eq!(r.status, 304);
 }
 
 #[tokio::test]
 async fn byte_ranges() {
-    let site = site();
-    let (_h, addr) = serve(&site).await;
-    let big = &site.big;
-    let len = big.len();
+    for proto in Proto::all() {
+        let site = site();
+        let (_h, addr) = serve(proto, &site).await;
+        let big = &site.big;
+        let len = big.len();
 
-    let r = req(addr, "GET", "/assets/big.bin", &[("Range", "bytes=0-99")]).await;
-    assert_eq!(r.status, 206);
-    assert_eq!(
-        r.header("content-range"),
-        Some(format!("bytes 0-99/{len}").as_str())
-    );
-    assert_eq!(r.header("content-length"), Some("100"));
-    assert_eq!(r.body, big[..100]);
+        let r = req(addr, "GET", "/assets/big.bin", &[("Range", "bytes=0-99")]).await;
+        assert_eq!(r.status, 206);
+        assert_eq!(
+            r.header("content-range"),
+            Some(format!("bytes 0-99/{len}").as_str())
+        );
+        assert_eq!(r.header("content-length"), Some("100"));
+        assert_eq!(r.body, big[..100]);
 
-    let r = req(
-        addr,
-        "GET",
-        "/assets/big.bin",
-        &[("Range", "bytes=1000-70000")],
-    )
-    .await;
-    assert_eq!((r.status, r.body.len()), (206, 69_001));
-    assert_eq!(r.body, big[1000..=70000]);
-
-    let r = req(addr, "GET", "/assets/big.bin", &[("Range", "bytes=-500")]).await;
-    assert_eq!(r.status, 206);
-    let want = format!("bytes {}-{}/{len}", len - 500, len - 1);
-    assert_eq!(r.header("content-range"), Some(want.as_str()));
-    assert_eq!(r.body, big[len - 500..]);
-
-    let r = req(
-        addr,
-        "GET",
-        "/assets/big.bin",
-        &[("Range", "bytes=300000-")],
-    )
-    .await;
-    assert_eq!(r.status, 206);
-    assert_eq!(r.body, big[300_000..]);
-
-    let r = req(
-        addr,
-        "GET",
-        "/assets/big.bin",
-        &[("Range", &format!("bytes={len}-"))],
-    )
-    .await;
-    assert_eq!(r.status, 416);
-    assert_eq!(
-        r.header("content-range"),
-        Some(format!("bytes */{len}").as_str())
-    );
-
-    // Several ranges: the whole file (documented), as does a malformed header.
-    for h in ["bytes=0-1,5-9", "bytes=9-2", "lines=1-2"] {
-        let r = req(addr, "GET", "/assets/big.bin", &[("Range", h)]).await;
-        assert_eq!((r.status, r.header("content-range")), (200, None), "{h}");
-        assert_eq!(r.body, *big, "{h}");
-    }
-
-    // HEAD with a range announces the partial length only.
-    let r = req(addr, "HEAD", "/assets/big.bin", &[("Range", "bytes=10-19")]).await;
-    assert_eq!((r.status, r.header("content-length")), (206, Some("10")));
-}
-
-#[tokio::test]
-async fn resumed_download_is_byte_for_byte() {
-    let site = site();
-    let (_h, addr) = serve(&site).await;
-    let big = &site.big;
-    let cut = 123_457;
-
-    // The first attempt stops after `cut` bytes.
-    let first = req(
-        addr,
-        "GET",
-        "/assets/big.bin",
-        &[("Range", &format!("bytes=0-{}", cut - 1))],
-    )
-    .await;
-    assert_eq!(first.status, 206);
-    let lm = first
-        .header("last-modified")
-        .expect("last-modified")
-        .to_owned();
-    // The resume asks for the rest, provided the file did not change.
-    let rest = req(
-        addr,
-        "GET",
-        "/assets/big.bin",
-        &[("Range", &format!("bytes={cut}-")), ("If-Range", &lm)],
-    )
-    .await;
-    assert_eq!(rest.status, 206);
-    let want = format!("bytes {cut}-{}/{}", big.len() - 1, big.len());
-    assert_eq!(rest.header("content-range"), Some(want.as_str()));
-    let mut whole = first.body.clone();
-    whole.extend_from_slice(&rest.body);
-    assert_eq!(whole.len(), big.len());
-    assert!(whole == *big, "the resumed download differs from the file");
-
-    // A stale validator gets the whole, current file instead of a mismatched tail.
-    for stale in [
-        "Mon, 01 Jan 2001 00:00:00 GMT",
-        first.header("etag").unwrap(),
-    ] {
         let r = req(
             addr,
             "GET",
             "/assets/big.bin",
-            &[("Range", &format!("bytes={cut}-")), ("If-Range", stale)],
+            &[("Range", "bytes=1000-70000")],
         )
         .await;
+        assert_eq!((r.status, r.body.len()), (206, 69_001));
+        assert_eq!(r.body, big[1000..=70000]);
+
+        let r = req(addr, "GET", "/assets/big.bin", &[("Range", "bytes=-500")]).await;
+        assert_eq!(r.status, 206);
+        let want = format!("bytes {}-{}/{len}", len - 500, len - 1);
+        assert_eq!(r.header("content-range"), Some(want.as_str()));
+        assert_eq!(r.body, big[len - 500..]);
+
+        let r = req(
+            addr,
+            "GET",
+            "/assets/big.bin",
+            &[("Range", "bytes=300000-")],
+        )
+        .await;
+        assert_eq!(r.status, 206);
+        assert_eq!(r.body, big[300_000..]);
+
+        let r = req(
+            addr,
+            "GET",
+            "/assets/big.bin",
+            &[("Range", &format!("bytes={len}-"))],
+        )
+        .await;
+        assert_eq!(r.status, 416);
         assert_eq!(
-            (r.status, r.header("content-range")),
-            (200, None),
-            "{stale}"
+            r.header("content-range"),
+            Some(format!("bytes */{len}").as_str())
         );
-        assert!(r.body == *big);
+
+        // Several ranges: the whole file (documented), as does a malformed header.
+        for h in ["bytes=0-1,5-9", "bytes=9-2", "lines=1-2"] {
+            let r = req(addr, "GET", "/assets/big.bin", &[("Range", h)]).await;
+            assert_eq!((r.status, r.header("content-range")), (200, None), "{h}");
+            assert_eq!(r.body, *big, "{h}");
+        }
+
+        // HEAD with a range announces the partial length only.
+        let r = req(addr, "HEAD", "/assets/big.bin", &[("Range", "bytes=10-19")]).await;
+        assert_eq!((r.status, r.header("content-length")), (206, Some("10")));
+    }
+}
+
+#[tokio::test]
+async fn resumed_download_is_byte_for_byte() {
+    for proto in Proto::all() {
+        let site = site();
+        let (_h, addr) = serve(proto, &site).await;
+        let big = &site.big;
+        let cut = 123_457;
+
+        // The first attempt stops after `cut` bytes.
+        let first = req(
+            addr,
+            "GET",
+            "/assets/big.bin",
+            &[("Range", &format!("bytes=0-{}", cut - 1))],
+        )
+        .await;
+        assert_eq!(first.status, 206);
+        let lm = first
+            .header("last-modified")
+            .expect("last-modified")
+            .to_owned();
+        // The resume asks for the rest, provided the file did not change.
+        let rest = req(
+            addr,
+            "GET",
+            "/assets/big.bin",
+            &[("Range", &format!("bytes={cut}-")), ("If-Range", &lm)],
+        )
+        .await;
+        assert_eq!(rest.status, 206);
+        let want = format!("bytes {cut}-{}/{}", big.len() - 1, big.len());
+        assert_eq!(rest.header("content-range"), Some(want.as_str()));
+        let mut whole = first.body.clone();
+        whole.extend_from_slice(&rest.body);
+        assert_eq!(whole.len(), big.len());
+        assert!(whole == *big, "the resumed download differs from the file");
+
+        // A stale validator gets the whole, current file instead of a mismatched tail.
+        for stale in [
+            "Mon, 01 Jan 2001 00:00:00 GMT",
+            first.header("etag").unwrap(),
+        ] {
+            let r = req(
+                addr,
+                "GET",
+                "/assets/big.bin",
+                &[("Range", &format!("bytes={cut}-")), ("If-Range", stale)],
+            )
+            .await;
+            assert_eq!(
+                (r.status, r.header("content-range")),
+                (200, None),
+                "{stale}"
+            );
+            assert!(r.body == *big);
+        }
     }
 }
 
 #[tokio::test]
 async fn precompressed_siblings_follow_accept_encoding() {
-    let site = site();
-    let (_h, addr) = serve_with(StaticDir::new(site.root()).precompressed(true)).await;
-    let cases: [(Option<&str>, Option<&str>, &str); 9] = [
-        (Some("gzip"), Some("gzip"), "GZIP-BYTES"),
-        (Some("gzip, br"), Some("br"), "BROTLI-BYTES"),
-        (Some("br;q=0.5, gzip"), Some("gzip"), "GZIP-BYTES"),
-        (Some("br;q=0, gzip;q=0.1"), Some("gzip"), "GZIP-BYTES"),
-        (Some("gzip;q=0"), None, "<p>plain page</p>"),
-        (Some("br;q=0, gzip;q=0"), None, "<p>plain page</p>"),
-        (Some("identity"), None, "<p>plain page</p>"),
-        (Some("deflate"), None, "<p>plain page</p>"),
-        (None, None, "<p>plain page</p>"),
-    ];
-    let mut etags = std::collections::HashSet::new();
-    for (ae, coding, body) in cases {
-        let headers: Vec<(&str, &str)> = ae.map(|v| ("Accept-Encoding", v)).into_iter().collect();
-        let r = req(addr, "GET", "/assets/page.html", &headers).await;
-        assert_eq!(r.status, 200, "{ae:?}");
-        assert_eq!(r.header("content-encoding"), coding, "{ae:?}");
-        assert_eq!(r.text(), body, "{ae:?}");
-        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
-        assert_eq!(r.header("vary"), Some("Accept-Encoding"));
-        etags.insert((coding, r.header("etag").unwrap().to_owned()));
+    for proto in Proto::all() {
+        let site = site();
+        let (_h, addr) = serve_with(proto, StaticDir::new(site.root()).precompressed(true)).await;
+        let cases: [(Option<&str>, Option<&str>, &str); 9] = [
+            (Some("gzip"), Some("gzip"), "GZIP-BYTES"),
+            (Some("gzip, br"), Some("br"), "BROTLI-BYTES"),
+            (Some("br;q=0.5, gzip"), Some("gzip"), "GZIP-BYTES"),
+            (Some("br;q=0, gzip;q=0.1"), Some("gzip"), "GZIP-BYTES"),
+            (Some("gzip;q=0"), None, "<p>plain page</p>"),
+            (Some("br;q=0, gzip;q=0"), None, "<p>plain page</p>"),
+            (Some("identity"), None, "<p>plain page</p>"),
+            (Some("deflate"), None, "<p>plain page</p>"),
+            (None, None, "<p>plain page</p>"),
+        ];
+        let mut etags = std::collections::HashSet::new();
+        for (ae, coding, body) in cases {
+            let headers: Vec<(&str, &str)> =
+                ae.map(|v| ("Accept-Encoding", v)).into_iter().collect();
+            let r = req(addr, "GET", "/assets/page.html", &headers).await;
+            assert_eq!(r.status, 200, "{ae:?}");
+            assert_eq!(r.header("content-encoding"), coding, "{ae:?}");
+            assert_eq!(r.text(), body, "{ae:?}");
+            assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+            assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+            etags.insert((coding, r.header("etag").unwrap().to_owned()));
+        }
+        assert_eq!(etags.len(), 3, "each variant has its own ETag: {etags:?}");
+        // Only a .gz exists: br-only clients get the plain file.
+        let r = req(
+            addr,
+            "GET",
+            "/assets/only-gz.css",
+            &[("Accept-Encoding", "br")],
+        )
+        .await;
+        assert_eq!(
+            (r.header("content-encoding"), r.text().as_str()),
+            (None, "plain css")
+        );
+        let r = req(
+            addr,
+            "GET",
+            "/assets/only-gz.css",
+            &[("Accept-Encoding", "br, gzip")],
+        )
+        .await;
+        assert_eq!(
+            (r.header("content-encoding"), r.text().as_str()),
+            (Some("gzip"), "GZ-CSS")
+        );
+        // Index files are negotiated too; without `precompressed` siblings are ignored.
+        let (_h2, plain) = serve(proto, &site).await;
+        let r = req(
+            plain,
+            "GET",
+            "/assets/page.html",
+            &[("Accept-Encoding", "gzip")],
+        )
+        .await;
+        assert_eq!(
+            (r.header("content-encoding"), r.header("vary")),
+            (None, None)
+        );
+        assert_eq!(r.text(), "<p>plain page</p>");
     }
-    assert_eq!(etags.len(), 3, "each variant has its own ETag: {etags:?}");
-    // Only a .gz exists: br-only clients get the plain file.
-    let r = req(
-        addr,
-        "GET",
-        "/assets/only-gz.css",
-        &[("Accept-Encoding", "br")],
-    )
-    .await;
-    assert_eq!(
-        (r.header("content-encoding"), r.text().as_str()),
-        (None, "plain css")
-    );
-    let r = req(
-        addr,
-        "GET",
-        "/assets/only-gz.css",
-        &[("Accept-Encoding", "br, gzip")],
-    )
-    .await;
-    assert_eq!(
-        (r.header("content-encoding"), r.text().as_str()),
-        (Some("gzip"), "GZ-CSS")
-    );
-    // Index files are negotiated too; without `precompressed` siblings are ignored.
-    let (_h2, plain) = serve(&site).await;
-    let r = req(
-        plain,
-        "GET",
-        "/assets/page.html",
-        &[("Accept-Encoding", "gzip")],
-    )
-    .await;
-    assert_eq!(
-        (r.header("content-encoding"), r.header("vary")),
-        (None, None)
-    );
-    assert_eq!(r.text(), "<p>plain page</p>");
 }
 
 #[tokio::test]
 async fn traversal_attempts_never_leave_the_root() {
     let site = site();
-    let (_h, addr) = serve_with(StaticDir::new(site.root()).browse(true)).await;
+    let (_h, addr) = serve_with(Proto::Http1, StaticDir::new(site.root()).browse(true)).await;
     assert!(site.secret().exists());
     let secret_abs = site.secret().display().to_string();
     let mut attempts: Vec<String> = [
@@ -543,7 +585,7 @@ async fn traversal_attempts_never_leave_the_root() {
     attempts.push(format!("/assets//{secret_abs}"));
     attempts.push(format!("/assets/%2f{}", secret_abs.trim_start_matches('/')));
     for path in &attempts {
-        let mut c = Client::connect(addr).await;
+        let mut c = Client::connect(addr.addr).await;
         c.send_lenient(format!(
             "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         ))
@@ -561,23 +603,25 @@ async fn traversal_attempts_never_leave_the_root() {
     // A symlink that stays inside the root is served.
     let r = get(addr, "/assets/link-in.css").await;
     assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
-    assert_still_serving(addr).await;
+    assert_still_serving(addr.addr).await;
 }
 
 #[tokio::test]
 async fn a_64_mib_file_streams_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = noise(64 * 1024 * 1024, 42);
-    write(&dir.path().join("huge.bin"), &data);
-    let mut s = server();
-    s.static_dir("/files", dir.path()).unwrap();
-    let (_h, addr) = start(s).await;
-    let r = get(addr, "/files/huge.bin").await;
-    assert_eq!(r.status, 200);
-    assert!(!r.chunked, "a file goes out with a Content-Length");
-    assert_eq!(r.header("content-length"), Some("67108864"));
-    assert_eq!(r.body.len(), data.len());
-    assert!(r.body == data, "the body differs from the file");
+    for proto in Proto::all() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = noise(64 * 1024 * 1024, 42);
+        write(&dir.path().join("huge.bin"), &data);
+        let mut s = server();
+        s.static_dir("/files", dir.path()).unwrap();
+        let (_h, addr) = start_at(proto, s).await;
+        let r = get(addr, "/files/huge.bin").await;
+        assert_eq!(r.status, 200);
+        assert!(!r.chunked, "a file goes out with a Content-Length");
+        assert_eq!(r.header("content-length"), Some("67108864"));
+        assert_eq!(r.body.len(), data.len());
+        assert!(r.body == data, "the body differs from the file");
+    }
 }
 
 async fn tag(ctx: &mut RequestContext) {
@@ -587,31 +631,33 @@ async fn tag(ctx: &mut RequestContext) {
 
 #[tokio::test]
 async fn groups_and_raw_paths() {
-    let site = site();
-    let mut s = server().use_raw_path(true);
-    let mut g = s.group("/v1");
-    g.middleware(tag);
-    g.static_dir("/files", site.root()).unwrap();
-    g.static_file("/style", site.root().join("style.css"))
-        .unwrap();
-    let (_h, addr) = start(s).await;
+    for proto in Proto::all() {
+        let site = site();
+        let mut s = server().use_raw_path(true);
+        let mut g = s.group("/v1");
+        g.middleware(tag);
+        g.static_dir("/files", site.root()).unwrap();
+        g.static_file("/style", site.root().join("style.css"))
+            .unwrap();
+        let (_h, addr) = start_at(proto, s).await;
 
-    let r = get(addr, "/v1/files/docs/guide.txt").await;
-    assert_eq!((r.status, r.text().as_str()), (200, "guide"));
-    assert_eq!(r.header("x-group"), Some("seen"));
-    let r = get(addr, "/v1/style").await;
-    assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
-    assert_eq!(r.header("x-group"), Some("seen"));
-    // Routing on raw paths, the handler decodes the path itself — once.
-    let r = get(addr, "/v1/files/a%20b/%C3%BC.txt").await;
-    assert_eq!((r.status, r.text().as_str()), (200, "unicode"));
-    for bad in [
-        "/v1/files/%2e%2e/secret.txt",
-        "/v1/files/docs%2f..%2f..%2fsecret.txt",
-        "/v1/files/%ff",
-    ] {
-        let r = get(addr, bad).await;
-        assert_eq!(r.status, 404, "{bad}");
-        assert!(!r.text().contains(SECRET));
+        let r = get(addr, "/v1/files/docs/guide.txt").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "guide"));
+        assert_eq!(r.header("x-group"), Some("seen"));
+        let r = get(addr, "/v1/style").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
+        assert_eq!(r.header("x-group"), Some("seen"));
+        // Routing on raw paths, the handler decodes the path itself — once.
+        let r = get(addr, "/v1/files/a%20b/%C3%BC.txt").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "unicode"));
+        for bad in [
+            "/v1/files/%2e%2e/secret.txt",
+            "/v1/files/docs%2f..%2f..%2fsecret.txt",
+            "/v1/files/%ff",
+        ] {
+            let r = get(addr, bad).await;
+            assert_eq!(r.status, 404, "{bad}");
+            assert!(!r.text().contains(SECRET));
+        }
     }
 }

@@ -250,6 +250,33 @@ impl Reply {
             .is_some_and(|v| v.eq_ignore_ascii_case("close"))
     }
 
+    /// The reply as the raw-socket helpers of `tests/common` parse responses (the status line
+    /// is synthesized: HTTP/2 has none), so a test written against them runs over any protocol.
+    pub fn resp(self) -> super::common::Resp {
+        let reason = http::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        super::common::Resp {
+            status_line: format!("{:?} {} {reason}", self.version, self.status),
+            status: self.status,
+            headers: self
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                .collect(),
+            body: self.body.to_vec(),
+            trailers: self
+                .trailers
+                .iter()
+                .flatten()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                .collect(),
+            chunked: false,
+            chunks: Vec::new(),
+        }
+    }
+
     /// The body as text.
     pub fn text(&self) -> String {
         String::from_utf8(self.body.to_vec()).expect("UTF-8 body")
