@@ -4,8 +4,8 @@
 //! cookie jar.
 
 mod common;
+mod proto;
 
-use std::net::SocketAddr;
 use std::process::Command;
 
 use common::*;
@@ -13,6 +13,7 @@ use khz::app::cookie::time::{Duration, OffsetDateTime};
 use khz::app::cookie::{Cookie, SameSite};
 use khz::prelude::*;
 use khz::ut::perform_request;
+use proto::{At, Proto};
 
 /// Sets one cookie per attribute, in a known order.
 async fn every_attribute(ctx: &mut RequestContext) {
@@ -90,7 +91,7 @@ async fn logout(ctx: &mut RequestContext) {
     ctx.string(StatusCode::OK, "out");
 }
 
-async fn serve() -> SocketAddr {
+async fn serve(proto: Proto) -> At {
     let mut s = server();
     s.get("/every", every_attribute).unwrap();
     s.get("/delete", delete).unwrap();
@@ -98,17 +99,17 @@ async fn serve() -> SocketAddr {
     s.get("/echo", echo_cookies).unwrap();
     s.get("/login", login).unwrap();
     s.get("/logout", logout).unwrap();
-    let (handle, addr) = start(s).await;
-    std::mem::forget(handle);
-    addr
+    At::start(proto, s).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_attribute_renders_exactly_one_header_per_cookie() {
-    let addr = serve().await;
-    let r = get(addr, "/every").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header_all("set-cookie"), EVERY_ATTRIBUTE);
+    for proto in Proto::all() {
+        let at = serve(proto).await;
+        let r = at.get("/every").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header_all("set-cookie"), EVERY_ATTRIBUTE);
+    }
 }
 
 #[tokio::test]
@@ -127,39 +128,47 @@ async fn the_same_through_ut() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_sends_an_empty_value_with_max_age_zero() {
-    let addr = serve().await;
-    let r = get(addr, "/delete").await;
-    assert_eq!(
-        r.header_all("set-cookie"),
-        [
-            "session=; Path=/; Max-Age=0",
-            "prefs=; Path=/app; Domain=example.com; Max-Age=0"
-        ]
-    );
+    for proto in Proto::all() {
+        let at = serve(proto).await;
+        let r = at.get("/delete").await;
+        assert_eq!(
+            r.header_all("set-cookie"),
+            [
+                "session=; Path=/; Max-Age=0",
+                "prefs=; Path=/app; Domain=example.com; Max-Age=0"
+            ]
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cookies_that_would_corrupt_the_header_are_refused() {
-    let addr = serve().await;
-    let r = get(addr, "/refused").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header_all("set-cookie"), ["before=1", "after=2"]);
-    assert_eq!(r.header("x-evil"), None);
+    for proto in Proto::all() {
+        let at = serve(proto).await;
+        let r = at.get("/refused").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header_all("set-cookie"), ["before=1", "after=2"]);
+        assert_eq!(r.header("x-evil"), None);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_several_cookie_headers_and_quoted_values() {
-    let addr = serve().await;
-    let mut c = Client::connect(addr).await;
-    let r = c
-        .request(
-            "GET /echo HTTP/1.1\r\nHost: x\r\nCookie: a=1; b=\"two words\"\r\n\
-             Cookie: garbage; sid=\"abc\";c=3=4\r\n\r\n",
-        )
-        .await;
-    assert_eq!(r.text(), "a=1\nb=two words\nsid=abc\nc=3=4\nsid:abc");
-    let r = c.request("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert_eq!(r.text(), "sid:-");
+    for proto in Proto::all() {
+        let at = serve(proto).await;
+        let cookies = [
+            ("cookie", "a=1; b=\"two words\""),
+            ("cookie", "garbage; sid=\"abc\";c=3=4"),
+        ];
+        let r = at.request("GET", "/echo", &cookies, "").await;
+        assert_eq!(
+            r.text(),
+            "a=1\nb=two words\nsid=abc\nc=3=4\nsid:abc",
+            "{proto}"
+        );
+        let r = at.get("/echo").await;
+        assert_eq!(r.text(), "sid:-", "{proto}");
+    }
 }
 
 fn curl(args: &[&str]) -> String {
@@ -178,7 +187,7 @@ fn curl(args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_trip_through_curls_cookie_jar() {
-    let addr = serve().await;
+    let addr = serve(Proto::Http1).await.addr;
     let dir = tempfile::tempdir().unwrap();
     let jar = dir.path().join("jar.txt").display().to_string();
     let url = |p: &str| format!("http://{addr}{p}");

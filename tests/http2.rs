@@ -74,6 +74,27 @@ async fn hop_by_hop(ctx: &mut RequestContext) {
     ctx.string(StatusCode::OK, "hop");
 }
 
+/// A sized stream of `n` announced bytes made of `parts`.
+fn sized(ctx: &mut RequestContext, n: u64, parts: &[&'static str]) {
+    let items: Vec<Result<Bytes, BoxError>> = parts
+        .iter()
+        .map(|p| Ok(Bytes::from_static(p.as_bytes())))
+        .collect();
+    ctx.sized_stream(StatusCode::OK, n, futures_util::stream::iter(items));
+}
+
+async fn sized_exact(ctx: &mut RequestContext) {
+    sized(ctx, 11, &["hello", " ", "world"]);
+}
+
+async fn sized_short(ctx: &mut RequestContext) {
+    sized(ctx, 100, &["only", " this"]);
+}
+
+async fn sized_long(ctx: &mut RequestContext) {
+    sized(ctx, 6, &["abcd", "efgh", "never"]);
+}
+
 async fn upgrade_attempt(ctx: &mut RequestContext) {
     ctx.upgrade("echo", |_io| async move {});
 }
@@ -89,6 +110,9 @@ fn routes(s: &mut Server) {
     s.get("/produce", produce).unwrap();
     s.get("/upgrade", upgrade_attempt).unwrap();
     s.get("/hop", hop_by_hop).unwrap();
+    s.get("/sized", sized_exact).unwrap();
+    s.get("/short", sized_short).unwrap();
+    s.get("/long", sized_long).unwrap();
 }
 
 async fn h2c_server() -> std::net::SocketAddr {
@@ -226,6 +250,54 @@ async fn body_over_the_limit_is_413_on_that_stream_only() {
     // Same connection, next stream.
     let r = c.request("POST", "/echo", &[], "small").await;
     assert_eq!((r.status, r.text().as_str()), (200, "small"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sized_streams_send_exactly_their_length() {
+    let addr = h2c_server().await;
+    let mut client = h2_client(addr).await.ready().await.unwrap();
+    let get = |path: &str| {
+        http::Request::get(format!("http://khz.test{path}"))
+            .body(())
+            .unwrap()
+    };
+
+    let (resp, _) = client.send_request(get("/sized"), true).unwrap();
+    let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
+    assert_eq!(resp.headers()["content-length"], "11");
+    assert_eq!(read_all(resp.into_body()).await.unwrap(), "hello world");
+
+    // Shorter than announced: the stream is reset, so the body is visibly incomplete.
+    let mut client = client.ready().await.unwrap();
+    let (resp, _) = client.send_request(get("/short"), true).unwrap();
+    let outcome = match tokio::time::timeout(GUARD, resp).await.unwrap() {
+        // The reset may overtake the head on the client's side.
+        Err(e) => Err(e),
+        Ok(resp) => {
+            assert_eq!(resp.headers()["content-length"], "100");
+            read_all(resp.into_body()).await
+        }
+    };
+    let err = outcome.expect_err("an incomplete body never looks complete");
+    assert_eq!(err.reason(), Some(h2::Reason::INTERNAL_ERROR), "{err}");
+
+    // Longer: exactly the announced bytes, never the extra ones.
+    let mut client = client.ready().await.unwrap();
+    let (resp, _) = client.send_request(get("/long"), true).unwrap();
+    let resp = tokio::time::timeout(GUARD, resp).await.unwrap().unwrap();
+    assert_eq!(read_all(resp.into_body()).await.unwrap(), "abcdef");
+
+    // The connection served all that and goes on.
+    let mut client = client.ready().await.unwrap();
+    let (resp, _) = client.send_request(get("/ok"), true).unwrap();
+    assert_eq!(
+        tokio::time::timeout(GUARD, resp)
+            .await
+            .unwrap()
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

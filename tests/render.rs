@@ -1,15 +1,18 @@
 //! Renderers through a real server: `json` (HTML escaped like Hertz), `pure_json`,
 //! `indented_json`, `not_found`, `not_modified`, `sized_stream` (exact length; short and long
 //! streams close the connection), `file` / `file_attachment` headers and HEAD, and HTML
-//! templates (feature `templates`).
+//! templates (feature `templates`). JSON renderers and files run over every protocol
+//! (`Proto::all()`); the sized-stream framing checks are HTTP/1.1 bytes (HTTP/2: `http2.rs`).
 
 mod common;
+mod proto;
 
 use std::path::PathBuf;
 
 use bytes::Bytes;
 use common::*;
 use khz::prelude::*;
+use proto::{At, Proto};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -69,46 +72,48 @@ async fn too_long(ctx: &mut RequestContext) {
 
 #[tokio::test]
 async fn json_renderers() {
-    let mut s = server();
-    s.get("/json", json).unwrap();
-    s.get("/pure", pure).unwrap();
-    s.get("/indented", indented).unwrap();
-    let (_h, addr) = start(s).await;
+    for proto in Proto::all() {
+        let mut s = server();
+        s.get("/json", json).unwrap();
+        s.get("/pure", pure).unwrap();
+        s.get("/indented", indented).unwrap();
+        let at = At::start(proto, s).await;
 
-    let r = get(addr, "/json").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
-    assert_eq!(
-        r.text(),
-        r#"{"html":"\u003cb\u003eTom \u0026 \"Jerry\"\u003c/b\u003e\u2028","n":7}"#
-    );
-    let decoded: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    assert_eq!(decoded["html"], SNIPPET.html);
+        let r = at.get("/json").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        assert_eq!(
+            r.text(),
+            r#"{"html":"\u003cb\u003eTom \u0026 \"Jerry\"\u003c/b\u003e\u2028","n":7}"#
+        );
+        let decoded: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(decoded["html"], SNIPPET.html);
 
-    let r = get(addr, "/pure").await;
-    assert_eq!(r.status, 201);
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
-    assert_eq!(
-        r.text(),
-        "{\"html\":\"<b>Tom & \\\"Jerry\\\"</b>\u{2028}\",\"n\":7}"
-    );
+        let r = at.get("/pure").await;
+        assert_eq!(r.status, 201);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        assert_eq!(
+            r.text(),
+            "{\"html\":\"<b>Tom & \\\"Jerry\\\"</b>\u{2028}\",\"n\":7}"
+        );
 
-    let r = get(addr, "/indented").await;
-    assert_eq!(r.status, 202);
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
-    assert_eq!(
-        r.text(),
-        "{\n    \"html\": \"\\u003cb\\u003eTom \\u0026 \\\"Jerry\\\"\\u003c/b\\u003e\\u2028\",\n    \"n\": 7\n}"
-    );
+        let r = at.get("/indented").await;
+        assert_eq!(r.status, 202);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        assert_eq!(
+            r.text(),
+            "{\n    \"html\": \"\\u003cb\\u003eTom \\u0026 \\\"Jerry\\\"\\u003c/b\\u003e\\u2028\",\n    \"n\": 7\n}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -194,94 +199,101 @@ async fn attachment(ctx: &mut RequestContext) {
 
 #[tokio::test]
 async fn files_and_attachments() {
-    let dir = tempfile::tempdir().unwrap();
-    let report: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_be_bytes()).collect();
-    std::fs::write(dir.path().join("report.pdf"), &report).unwrap();
-    std::fs::write(dir.path().join("notes.txt"), "some notes").unwrap();
-    std::fs::create_dir(dir.path().join("sub")).unwrap();
-    let mut s = server().with_state(Files(dir.path().to_owned()));
-    s.get("/file/:name", file).unwrap();
-    s.get("/download/:name", attachment).unwrap();
-    s.get("/ok", ok).unwrap();
-    let (_h, addr) = start(s).await;
+    for proto in Proto::all() {
+        let dir = tempfile::tempdir().unwrap();
+        let report: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_be_bytes()).collect();
+        std::fs::write(dir.path().join("report.pdf"), &report).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "some notes").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let mut s = server().with_state(Files(dir.path().to_owned()));
+        s.get("/file/:name", file).unwrap();
+        s.get("/download/:name", attachment).unwrap();
+        s.get("/ok", ok).unwrap();
+        let at = At::start(proto, s).await;
 
-    let r = get(addr, "/file/report.pdf").await;
-    assert_eq!(r.status, 200);
-    assert!(!r.chunked);
-    assert_eq!(r.header("content-type"), Some("application/pdf"));
-    assert_eq!(r.header("content-length"), Some("800000"));
-    assert_eq!(r.header("accept-ranges"), Some("bytes"));
-    assert_eq!(r.header("x-kept"), Some("yes"));
-    assert!(r.header("etag").is_some_and(|e| e.starts_with("W/\"")));
-    assert!(r.header("last-modified").is_some());
-    assert_eq!(r.header("content-disposition"), None);
-    assert!(r.body == report);
-
-    let r = get(addr, "/file/notes.txt").await;
-    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
-    assert_eq!(r.text(), "some notes");
-
-    // HEAD: headers and length, no body, connection still in sync.
-    let mut c = Client::connect(addr).await;
-    c.send("HEAD /file/report.pdf HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await;
-    let r = c.read_head_response().await;
-    assert_eq!(
-        (r.status, r.header("content-length")),
-        (200, Some("800000"))
-    );
-    assert_eq!(r.header("content-type"), Some("application/pdf"));
-    let r = c.request("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert_eq!(r.text(), "ok");
-
-    let r = get(addr, "/download/notes.txt?as=notes%202024.txt").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("content-disposition"),
-        Some("attachment; filename=\"notes 2024.txt\"")
-    );
-    assert_eq!(r.text(), "some notes");
-    let r = get(
-        addr,
-        "/download/notes.txt?as=%C3%9Cbersicht%20%E2%82%AC.txt",
-    )
-    .await;
-    assert_eq!(
-        r.header("content-disposition"),
-        Some("attachment; filename=\"_bersicht _.txt\"; filename*=UTF-8''%C3%9Cbersicht%20%E2%82%AC.txt")
-    );
-    // Header injection through the name is impossible.
-    let r = get(addr, "/download/notes.txt?as=a%0D%0ASet-Cookie:%20x=1").await;
-    assert_eq!(r.header("set-cookie"), None);
-    assert_eq!(
-        r.header("content-disposition"),
-        Some("attachment; filename=\"aSet-Cookie: x=1\"")
-    );
-
-    for missing in ["/file/nope.txt", "/file/sub", "/download/nope.txt?as=x"] {
-        let r = get(addr, missing).await;
-        assert_eq!(
-            (r.status, r.text().as_str()),
-            (404, "404 page not found"),
-            "{missing}"
-        );
+        let r = at.get("/file/report.pdf").await;
+        assert_eq!(r.status, 200);
+        assert!(!r.chunked);
+        assert_eq!(r.header("content-type"), Some("application/pdf"));
+        assert_eq!(r.header("content-length"), Some("800000"));
+        assert_eq!(r.header("accept-ranges"), Some("bytes"));
+        assert_eq!(r.header("x-kept"), Some("yes"));
+        assert!(r.header("etag").is_some_and(|e| e.starts_with("W/\"")));
+        assert!(r.header("last-modified").is_some());
         assert_eq!(r.header("content-disposition"), None);
-    }
+        assert!(r.body == report);
 
-    // Files answer ranges and conditional requests too.
-    let mut c = Client::connect(addr).await;
-    let r = c
-        .request("GET /file/report.pdf HTTP/1.1\r\nHost: x\r\nRange: bytes=4-11\r\n\r\n")
-        .await;
-    assert_eq!(r.status, 206);
-    assert_eq!(r.body, report[4..12]);
-    let etag = r.header("etag").unwrap().to_owned();
-    let r = c
-        .request(format!(
-            "GET /file/report.pdf HTTP/1.1\r\nHost: x\r\nIf-None-Match: {etag}\r\n\r\n"
-        ))
-        .await;
-    assert_eq!(r.status, 304);
+        let r = at.get("/file/notes.txt").await;
+        assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+        assert_eq!(r.text(), "some notes");
+
+        // HEAD: headers and length, no body.
+        let r = at.request("HEAD", "/file/report.pdf", &[], "").await;
+        assert_eq!(
+            (r.status, r.header("content-length"), r.body.len()),
+            (200, Some("800000"), 0)
+        );
+        // HTTP/1.1: the connection is still in sync after it.
+        if !proto.is_h2() {
+            let mut c = Client::connect(at.addr).await;
+            c.send("HEAD /file/report.pdf HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await;
+            let r = c.read_head_response().await;
+            assert_eq!(
+                (r.status, r.header("content-length")),
+                (200, Some("800000"))
+            );
+            assert_eq!(r.header("content-type"), Some("application/pdf"));
+            let r = c.request("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
+            assert_eq!(r.text(), "ok");
+        }
+
+        let r = at.get("/download/notes.txt?as=notes%202024.txt").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("content-disposition"),
+            Some("attachment; filename=\"notes 2024.txt\"")
+        );
+        assert_eq!(r.text(), "some notes");
+        let r = at
+            .get("/download/notes.txt?as=%C3%9Cbersicht%20%E2%82%AC.txt")
+            .await;
+        assert_eq!(
+            r.header("content-disposition"),
+            Some("attachment; filename=\"_bersicht _.txt\"; filename*=UTF-8''%C3%9Cbersicht%20%E2%82%AC.txt")
+        );
+        // Header injection through the name is impossible.
+        let r = at
+            .get("/download/notes.txt?as=a%0D%0ASet-Cookie:%20x=1")
+            .await;
+        assert_eq!(r.header("set-cookie"), None);
+        assert_eq!(
+            r.header("content-disposition"),
+            Some("attachment; filename=\"aSet-Cookie: x=1\"")
+        );
+
+        for missing in ["/file/nope.txt", "/file/sub", "/download/nope.txt?as=x"] {
+            let r = at.get(missing).await;
+            assert_eq!(
+                (r.status, r.text().as_str()),
+                (404, "404 page not found"),
+                "{missing}"
+            );
+            assert_eq!(r.header("content-disposition"), None);
+        }
+
+        // Files answer ranges and conditional requests too.
+        let r = at
+            .request("GET", "/file/report.pdf", &[("range", "bytes=4-11")], "")
+            .await;
+        assert_eq!(r.status, 206);
+        assert_eq!(r.body, report[4..12]);
+        let etag = r.header("etag").unwrap().to_owned();
+        let r = at
+            .request("GET", "/file/report.pdf", &[("if-none-match", &etag)], "")
+            .await;
+        assert_eq!(r.status, 304);
+    }
 }
 
 #[cfg(feature = "templates")]

@@ -396,3 +396,60 @@ pub async fn read_all(mut body: h2::RecvStream) -> Result<Bytes, h2::Error> {
     }
     Ok(Bytes::from(out))
 }
+
+/// A running server and the protocol a test speaks to it: requests go out as raw HTTP/1.1
+/// bytes (`tests/common`'s `Client`) for [`Proto::Http1`] and through hyper's client for the
+/// other protocols, and come back as the same `Resp` — so a test written against the raw-socket
+/// helpers runs over every protocol unchanged.
+#[derive(Debug, Clone, Copy)]
+pub struct At {
+    pub proto: Proto,
+    pub addr: SocketAddr,
+}
+
+impl At {
+    /// Configures and starts `server` for `proto`; the server runs until the handle is dropped
+    /// and shut down (the handle is leaked, as the tests' `serve` helpers do).
+    pub async fn start(proto: Proto, server: Server) -> At {
+        let (handle, addr) = proto.start(server).await;
+        std::mem::forget(handle);
+        At { proto, addr }
+    }
+
+    /// `method path` with `headers` and `body` on a fresh connection (`Host` and
+    /// `Content-Length` added for HTTP/1.1).
+    pub async fn request(
+        self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> super::common::Resp {
+        let body: Bytes = body.into();
+        if self.proto.is_h2() {
+            let mut c = self.proto.client(self.addr).await;
+            return c.request(method, path, headers, body).await.resp();
+        }
+        let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: x\r\n").into_bytes();
+        for (k, v) in headers {
+            raw.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+        }
+        if !body.is_empty() || method == "POST" || method == "PUT" {
+            raw.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+        }
+        raw.extend_from_slice(b"\r\n");
+        raw.extend_from_slice(&body);
+        let mut c = super::common::Client::connect(self.addr).await;
+        c.send(raw).await;
+        if method == "HEAD" {
+            c.read_head_response().await
+        } else {
+            c.read_response().await
+        }
+    }
+
+    /// `GET path` on a fresh connection.
+    pub async fn get(self, path: &str) -> super::common::Resp {
+        self.request("GET", path, &[], Bytes::new()).await
+    }
+}
