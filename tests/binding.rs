@@ -15,6 +15,7 @@ mod common;
 mod json_body;
 #[path = "binding/plain.rs"]
 mod plain;
+mod proto;
 #[path = "binding/sources.rs"]
 mod sources;
 #[path = "binding/support.rs"]
@@ -26,6 +27,7 @@ use bytes::Bytes;
 use common::*;
 use khz::app::bind::{BindError, Source};
 use khz::prelude::*;
+use proto::{At, Proto};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -164,36 +166,44 @@ const JSON_HEADERS: &str =
 
 #[tokio::test]
 async fn every_source_over_a_socket() {
-    let addr = note_server().await;
-    let mut c = Client::connect(addr).await;
-    let r = c
-        .request(note_request(
-            "/notes/42?tags=a&page=2&tags=b%20c&priority=high",
-            JSON_HEADERS,
-            NOTE_JSON,
-        ))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(
-        r.text(),
-        "id=42 page=Some(2) size=20 tags=[\"a\", \"b c\"] priority=High token=secret \
-         session=Some(\"s%20id\") count=3 labels=[\"x\", \"y\"] title=hello"
-    );
-    assert_eq!(r.header("x-chain"), Some("continued"));
+    for proto in Proto::all() {
+        let mut s = server();
+        s.middleware(after);
+        s.post("/notes/:note_id", create_note).unwrap();
+        s.post("/login", login).unwrap();
+        let at = At::start(proto, s).await;
+        let headers = [
+            ("content-type", "application/json"),
+            ("x-token", "secret"),
+            ("cookie", "a=1; session=s%20id"),
+        ];
+        let r = at
+            .request(
+                "POST",
+                "/notes/42?tags=a&page=2&tags=b%20c&priority=high",
+                &headers,
+                NOTE_JSON,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{proto}: {}", r.text());
+        assert_eq!(
+            r.text(),
+            "id=42 page=Some(2) size=20 tags=[\"a\", \"b c\"] priority=High token=secret \
+             session=Some(\"s%20id\") count=3 labels=[\"x\", \"y\"] title=hello",
+            "{proto}"
+        );
+        assert_eq!(r.header("x-chain"), Some("continued"));
 
-    // Same connection: a form body.
-    let body = "user=ann&roles=admin&roles=dev&remember_me=1";
-    let r = c
-        .request(format!(
-            "POST /login HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        ))
-        .await;
-    assert_eq!(
-        (r.status, r.text().as_str()),
-        (200, "ann true [\"admin\", \"dev\"]")
-    );
+        // A form body.
+        let form = [("content-type", "application/x-www-form-urlencoded")];
+        let body = "user=ann&roles=admin&roles=dev&remember_me=1";
+        let r = at.request("POST", "/login", &form, body).await;
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (200, "ann true [\"admin\", \"dev\"]"),
+            "{proto}"
+        );
+    }
 }
 
 #[tokio::test]

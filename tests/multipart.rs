@@ -8,8 +8,8 @@
 #![cfg(feature = "multipart")]
 
 mod common;
+mod proto;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,6 +17,7 @@ use common::*;
 use khz::app::multipart::FormError;
 use khz::prelude::*;
 use khz::ut::perform_request;
+use proto::{At, Proto};
 use serde_json::{json, Value};
 
 // ----- building bodies ---------------------------------------------------------------------
@@ -252,7 +253,7 @@ const MAX_BODY: usize = 64 * 1024;
 const THRESHOLD: usize = 16 * 1024;
 
 /// A server with a small body limit and memory threshold; spooled files go to `temp`.
-async fn serve_with(temp: &Path, configure: impl FnOnce(Server) -> Server) -> SocketAddr {
+async fn serve_with(proto: Proto, temp: &Path, configure: impl FnOnce(Server) -> Server) -> At {
     let s = server()
         .max_request_body_size(MAX_BODY)
         .multipart_memory_threshold(THRESHOLD)
@@ -266,9 +267,7 @@ async fn serve_with(temp: &Path, configure: impl FnOnce(Server) -> Server) -> So
     s.post("/s/persist", persist).unwrap().stream_body();
     s.post("/s/twice", twice).unwrap().stream_body();
     s.post("/json", json_errors).unwrap();
-    let (handle, addr) = start(s).await;
-    std::mem::forget(handle);
-    addr
+    At::start(proto, s).await
 }
 
 fn head(target: &str, content_type: &str, len: usize) -> String {
@@ -283,15 +282,20 @@ fn form_type() -> String {
 }
 
 /// Posts a multipart body on a fresh connection; returns the response.
-async fn post(addr: SocketAddr, target: &str, body: &[u8]) -> Resp {
-    let mut c = Client::connect(addr).await;
+async fn post(at: At, target: &str, body: &[u8]) -> Resp {
+    if at.proto.is_h2() {
+        let ct = form_type();
+        let headers = [("content-type", ct.as_str())];
+        return at.request("POST", target, &headers, body.to_vec()).await;
+    }
+    let mut c = Client::connect(at.addr).await;
     c.send(head(target, &form_type(), body.len())).await;
     c.send_lenient(body).await;
     c.read_response().await
 }
 
-async fn post_json(addr: SocketAddr, target: &str, body: &[u8]) -> Value {
-    let r = post(addr, target, body).await;
+async fn post_json(at: At, target: &str, body: &[u8]) -> Value {
+    let r = post(at, target, body).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     serde_json::from_slice(&r.body).expect("JSON")
 }
@@ -307,107 +311,113 @@ fn temp_entries(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_fields_and_small_files_stay_in_memory() {
-    let temp = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
-    let small = payload(1000);
-    let b = body(&[
-        text("title", "Grüße, Welt"),
-        text("tag", "a"),
-        file("doc", "../../etc/notes.txt", "text/plain", &small),
-        text("tag", "b"),
-        // A browser's empty file input is a value, like in Go.
-        Part {
-            file_name: Some(""),
-            content_type: Some("application/octet-stream"),
-            ..text("empty", "")
-        },
-        // A part without a name is skipped.
-        Part {
-            name: None,
-            ..text("", "ignored")
-        },
-    ]);
-    let v = post_json(addr, "/form?unrelated=1", &b).await;
-    assert_eq!(
-        v["values"],
-        json!([
-            ["title", "Grüße, Welt"],
-            ["tag", "a"],
-            ["tag", "b"],
-            ["empty", ""]
-        ])
-    );
-    assert_eq!(v["form_value_title"], "Grüße, Welt");
-    assert_eq!(v["post_form_title"], "Grüße, Welt");
-    assert_eq!(v["tags"], json!(["a", "b"]));
-    assert_eq!(v["files_again"], 1);
-    let f = &v["files"][0];
-    assert_eq!(f["field"], "doc");
-    assert_eq!(f["file_name"], "notes.txt", "directories are stripped");
-    assert_eq!(f["raw_file_name"], "../../etc/notes.txt");
-    assert_eq!(f["content_type"], "text/plain");
-    assert_eq!(f["size"], 1000);
-    assert_eq!(f["fnv"], fnv(&small));
-    assert_eq!(f["in_memory"], true);
-    assert_eq!(f["temp"], Value::Null);
-    assert!(temp_entries(temp.path()).is_empty());
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s).await;
+        let small = payload(1000);
+        let b = body(&[
+            text("title", "Grüße, Welt"),
+            text("tag", "a"),
+            file("doc", "../../etc/notes.txt", "text/plain", &small),
+            text("tag", "b"),
+            // A browser's empty file input is a value, like in Go.
+            Part {
+                file_name: Some(""),
+                content_type: Some("application/octet-stream"),
+                ..text("empty", "")
+            },
+            // A part without a name is skipped.
+            Part {
+                name: None,
+                ..text("", "ignored")
+            },
+        ]);
+        let v = post_json(at, "/form?unrelated=1", &b).await;
+        assert_eq!(
+            v["values"],
+            json!([
+                ["title", "Grüße, Welt"],
+                ["tag", "a"],
+                ["tag", "b"],
+                ["empty", ""]
+            ])
+        );
+        assert_eq!(v["form_value_title"], "Grüße, Welt");
+        assert_eq!(v["post_form_title"], "Grüße, Welt");
+        assert_eq!(v["tags"], json!(["a", "b"]));
+        assert_eq!(v["files_again"], 1);
+        let f = &v["files"][0];
+        assert_eq!(f["field"], "doc");
+        assert_eq!(f["file_name"], "notes.txt", "directories are stripped");
+        assert_eq!(f["raw_file_name"], "../../etc/notes.txt");
+        assert_eq!(f["content_type"], "text/plain");
+        assert_eq!(f["size"], 1000);
+        assert_eq!(f["fnv"], fnv(&small));
+        assert_eq!(f["in_memory"], true);
+        assert_eq!(f["temp"], Value::Null);
+        assert!(temp_entries(temp.path()).is_empty());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_over_the_threshold_is_spooled_byte_exact_and_deleted_after_the_request() {
-    let temp = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
-    let big = payload(THRESHOLD * 2 + 7);
-    let exact = payload(THRESHOLD);
-    let b = body(&[
-        file("big", "big.bin", "application/octet-stream", &big),
-        file("exact", "exact.bin", "application/octet-stream", &exact),
-    ]);
-    assert!(b.len() < MAX_BODY, "fits a buffered route");
-    let v = post_json(addr, "/form", &b).await;
-    let f = &v["files"][0];
-    assert_eq!(f["in_memory"], false);
-    assert_eq!(f["size"], big.len());
-    assert_eq!(f["len"], big.len());
-    assert_eq!(
-        f["fnv"],
-        fnv(&big),
-        "spooled content read back byte for byte"
-    );
-    assert_eq!(
-        f["temp_exists"], true,
-        "the temp file existed during the request"
-    );
-    let spooled = PathBuf::from(f["temp"].as_str().unwrap());
-    assert!(spooled.starts_with(temp.path()), "{spooled:?}");
-    let f = &v["files"][1];
-    assert_eq!(
-        f["in_memory"], true,
-        "exactly the threshold stays in memory"
-    );
-    assert_eq!(f["fnv"], fnv(&exact));
-    assert!(!spooled.exists(), "deleted when the request ended");
-    assert!(temp_entries(temp.path()).is_empty());
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s).await;
+        let big = payload(THRESHOLD * 2 + 7);
+        let exact = payload(THRESHOLD);
+        let b = body(&[
+            file("big", "big.bin", "application/octet-stream", &big),
+            file("exact", "exact.bin", "application/octet-stream", &exact),
+        ]);
+        assert!(b.len() < MAX_BODY, "fits a buffered route");
+        let v = post_json(at, "/form", &b).await;
+        let f = &v["files"][0];
+        assert_eq!(f["in_memory"], false);
+        assert_eq!(f["size"], big.len());
+        assert_eq!(f["len"], big.len());
+        assert_eq!(
+            f["fnv"],
+            fnv(&big),
+            "spooled content read back byte for byte"
+        );
+        assert_eq!(
+            f["temp_exists"], true,
+            "the temp file existed during the request"
+        );
+        let spooled = PathBuf::from(f["temp"].as_str().unwrap());
+        assert!(spooled.starts_with(temp.path()), "{spooled:?}");
+        let f = &v["files"][1];
+        assert_eq!(
+            f["in_memory"], true,
+            "exactly the threshold stays in memory"
+        );
+        assert_eq!(f["fnv"], fnv(&exact));
+        assert!(!spooled.exists(), "deleted when the request ended");
+        assert!(temp_entries(temp.path()).is_empty());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn save_uploaded_file_writes_exact_copies() {
-    let temp = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
-    let (big, small) = (payload(40_000), payload(300));
-    let b = body(&[
-        file("big", "a", "application/octet-stream", &big),
-        file("small", "b", "application/octet-stream", &small),
-    ]);
-    let target = format!("/form?save={}", out.path().display());
-    post_json(addr, &target, &b).await;
-    assert_eq!(std::fs::read(out.path().join("big")).unwrap(), big);
-    assert_eq!(std::fs::read(out.path().join("small")).unwrap(), small);
-    assert!(
-        temp_entries(temp.path()).is_empty(),
-        "the spooled original is gone"
-    );
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s).await;
+        let (big, small) = (payload(40_000), payload(300));
+        let b = body(&[
+            file("big", "a", "application/octet-stream", &big),
+            file("small", "b", "application/octet-stream", &small),
+        ]);
+        let target = format!("/form?save={}", out.path().display());
+        post_json(at, &target, &b).await;
+        assert_eq!(std::fs::read(out.path().join("big")).unwrap(), big);
+        assert_eq!(std::fs::read(out.path().join("small")).unwrap(), small);
+        assert!(
+            temp_entries(temp.path()).is_empty(),
+            "the spooled original is gone"
+        );
+    }
 }
 
 #[tokio::test]
@@ -433,63 +443,67 @@ async fn in_process_with_ut() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_many_times_the_body_limit_to_a_streamed_route_with_multipart_form() {
-    let temp = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
-    let big = payload(MAX_BODY * 16 + 123);
-    let b = body(&[
-        text("title", "large"),
-        file("video", "v.mp4", "video/mp4", &big),
-    ]);
-    let target = format!("/s/form?save={}", out.path().display());
-    // The same body on a buffered route is refused.
-    let r = post(addr, "/form", &b).await;
-    assert_eq!(r.status, 413);
-    let v = post_json(addr, &target, &b).await;
-    assert_eq!(v["form_value_title"], "large");
-    let f = &v["files"][0];
-    assert_eq!(f["in_memory"], false, "spooled to disk");
-    assert_eq!(f["size"], big.len());
-    assert_eq!(f["fnv"], fnv(&big));
-    assert_eq!(v["files_again"], 1, "the second call used the cache");
-    let saved = std::fs::read(out.path().join("video")).unwrap();
-    assert!(saved == big, "saved copy differs from the upload");
-    assert!(temp_entries(temp.path()).is_empty());
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s).await;
+        let big = payload(MAX_BODY * 16 + 123);
+        let b = body(&[
+            text("title", "large"),
+            file("video", "v.mp4", "video/mp4", &big),
+        ]);
+        let target = format!("/s/form?save={}", out.path().display());
+        // The same body on a buffered route is refused.
+        let r = post(at, "/form", &b).await;
+        assert_eq!(r.status, 413);
+        let v = post_json(at, &target, &b).await;
+        assert_eq!(v["form_value_title"], "large");
+        let f = &v["files"][0];
+        assert_eq!(f["in_memory"], false, "spooled to disk");
+        assert_eq!(f["size"], big.len());
+        assert_eq!(f["fnv"], fnv(&big));
+        assert_eq!(v["files_again"], 1, "the second call used the cache");
+        let saved = std::fs::read(out.path().join("video")).unwrap();
+        assert!(saved == big, "saved copy differs from the upload");
+        assert!(temp_entries(temp.path()).is_empty());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_many_times_the_body_limit_streamed_to_a_file_with_save_to() {
-    let temp = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
-    let big = payload(MAX_BODY * 16 + 321);
-    let b = body(&[
-        text("title", "streamed"),
-        file("video", "v.mp4", "video/mp4", &big),
-        text("after", "yes"),
-    ]);
-    let target = format!("/s/fields?dir={}", out.path().display());
-    let v = post_json(addr, &target, &b).await;
-    assert_eq!(
-        v,
-        json!([
-            {"name": "title", "text": "streamed"},
-            {"name": "video", "saved": big.len()},
-            {"name": "after", "text": "yes"},
-        ])
-    );
-    let saved = std::fs::read(out.path().join("video")).unwrap();
-    assert!(saved == big, "saved file differs from the upload");
-    assert!(
-        temp_entries(temp.path()).is_empty(),
-        "save_to spools nothing"
-    );
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s).await;
+        let big = payload(MAX_BODY * 16 + 321);
+        let b = body(&[
+            text("title", "streamed"),
+            file("video", "v.mp4", "video/mp4", &big),
+            text("after", "yes"),
+        ]);
+        let target = format!("/s/fields?dir={}", out.path().display());
+        let v = post_json(at, &target, &b).await;
+        assert_eq!(
+            v,
+            json!([
+                {"name": "title", "text": "streamed"},
+                {"name": "video", "saved": big.len()},
+                {"name": "after", "text": "yes"},
+            ])
+        );
+        let saved = std::fs::read(out.path().join("video")).unwrap();
+        assert!(saved == big, "saved file differs from the upload");
+        assert!(
+            temp_entries(temp.path()).is_empty(),
+            "save_to spools nothing"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_streaming_reader_yields_a_large_part_in_chunks() {
     let temp = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
+    let at = serve_with(Proto::Http1, temp.path(), |s| s).await;
     let big = payload(512 * 1024);
     let b = body(&[file("f", "f.bin", "application/x-thing", &big)]);
     // Chunked on the wire, so nothing announces the size.
@@ -505,7 +519,7 @@ async fn the_streaming_reader_yields_a_large_part_in_chunks() {
         wire.extend_from_slice(b"\r\n");
     }
     wire.extend_from_slice(b"0\r\n\r\n");
-    let mut c = Client::connect(addr).await;
+    let mut c = Client::connect(at.addr).await;
     c.send(&wire).await;
     let r = c.read_response().await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -519,32 +533,31 @@ async fn the_streaming_reader_yields_a_large_part_in_chunks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persisted_files_outlive_the_request() {
-    let temp = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
-    let (big, small) = (payload(100_000), payload(10));
-    let b = body(&[
-        file("doc", "d", "application/pdf", &big),
-        file("note", "n", "text/plain", &small),
-    ]);
-    let r = post(
-        addr,
-        &format!("/s/persist?dir={}", out.path().display()),
-        &b,
-    )
-    .await;
-    assert_eq!(r.text(), "2 kept, form gone: true");
-    assert!(std::fs::read(out.path().join("doc")).unwrap() == big);
-    assert_eq!(std::fs::read(out.path().join("note")).unwrap(), small);
-    assert!(temp_entries(temp.path()).is_empty(), "nothing left behind");
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s).await;
+        let (big, small) = (payload(100_000), payload(10));
+        let b = body(&[
+            file("doc", "d", "application/pdf", &big),
+            file("note", "n", "text/plain", &small),
+        ]);
+        let r = post(at, &format!("/s/persist?dir={}", out.path().display()), &b).await;
+        assert_eq!(r.text(), "2 kept, form gone: true");
+        assert!(std::fs::read(out.path().join("doc")).unwrap() == big);
+        assert_eq!(std::fs::read(out.path().join("note")).unwrap(), small);
+        assert!(temp_entries(temp.path()).is_empty(), "nothing left behind");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumed_stream_cannot_be_parsed_again() {
-    let temp = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
-    let r = post(addr, "/s/twice", &body(&[text("a", "b")])).await;
-    assert_eq!((r.status, r.text().as_str()), (500, "BodyConsumed"));
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s).await;
+        let r = post(at, "/s/twice", &body(&[text("a", "b")])).await;
+        assert_eq!((r.status, r.text().as_str()), (500, "BodyConsumed"));
+    }
 }
 
 // ----- curl -F ------------------------------------------------------------------------------
@@ -571,14 +584,14 @@ async fn curl_uploads_files_and_fields() {
     let temp = tempfile::tempdir().unwrap();
     let files = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
+    let at = serve_with(Proto::Http1, temp.path(), |s| s).await;
     let big = payload(3 * 1024 * 1024 + 5);
     let small = payload(2000);
     let big_path = files.path().join("big.bin");
     let small_path = files.path().join("small name.txt");
     std::fs::write(&big_path, &big).unwrap();
     std::fs::write(&small_path, &small).unwrap();
-    let url = format!("http://{addr}/s/form?save={}", out.path().display());
+    let url = format!("http://{}/s/form?save={}", at.addr, out.path().display());
     let args = vec![
         "-F".to_owned(),
         "title=from curl".to_owned(),
@@ -616,8 +629,13 @@ async fn curl_uploads_files_and_fields() {
 // ----- bad input ----------------------------------------------------------------------------
 
 /// Posts `body` with `content_type` and returns (status, text).
-async fn post_as(addr: SocketAddr, target: &str, content_type: &str, body: &[u8]) -> (u16, String) {
-    let mut c = Client::connect(addr).await;
+async fn post_as(at: At, target: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+    if at.proto.is_h2() {
+        let headers = [("content-type", content_type)];
+        let r = at.request("POST", target, &headers, body.to_vec()).await;
+        return (r.status, String::from_utf8_lossy(&r.body).into_owned());
+    }
+    let mut c = Client::connect(at.addr).await;
     c.send(head(target, content_type, body.len())).await;
     c.send_lenient(body).await;
     let r = c.read_response().await;
@@ -627,7 +645,7 @@ async fn post_as(addr: SocketAddr, target: &str, content_type: &str, body: &[u8]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_content_type_is_415_and_no_boundary_is_400() {
     let temp = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
+    let at = serve_with(Proto::Http1, temp.path(), |s| s).await;
     let b = body(&[text("a", "b")]);
     for ct in [
         "text/plain",
@@ -635,12 +653,12 @@ async fn wrong_content_type_is_415_and_no_boundary_is_400() {
         "application/x-www-form-urlencoded",
     ] {
         for target in ["/form", "/fields", "/s/form"] {
-            let (status, text) = post_as(addr, target, ct, &b).await;
+            let (status, text) = post_as(at, target, ct, &b).await;
             assert_eq!(status, 415, "{ct} {target}");
             assert_eq!(text, "Content-Type is not multipart/form-data");
         }
     }
-    let mut c = Client::connect(addr).await;
+    let mut c = Client::connect(at.addr).await;
     let r = c
         .request("POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
         .await;
@@ -650,102 +668,107 @@ async fn wrong_content_type_is_415_and_no_boundary_is_400() {
         "multipart/form-data; charset=utf-8",
         "multipart/form-data; boundary=",
     ] {
-        let (status, text) = post_as(addr, "/form", ct, &b).await;
+        let (status, text) = post_as(at, "/form", ct, &b).await;
         assert_eq!(
             (status, text.as_str()),
             (400, "multipart/form-data without a boundary"),
             "{ct}"
         );
     }
-    assert_still_serving(addr).await;
+    assert_still_serving(at.addr).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_parts_are_400_and_leave_no_temp_files() {
-    let temp = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
-    let spooled = payload(THRESHOLD * 2);
-    let good = body(&[file("f", "f", "application/octet-stream", &spooled)]);
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        (
-            "truncated after a spooled file",
-            good[..good.len() - 10].to_vec(),
-        ),
-        ("no closing boundary", {
-            let mut b = body(&[file("f", "f", "a/b", &spooled)]);
-            b.truncate(b.len() - format!("--{BOUNDARY}--\r\n").len());
-            b
-        }),
-        ("header line without a colon", {
-            let mut b = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"a\"\r\n")
-                .into_bytes();
-            b.extend_from_slice(b"this is not a header\r\n\r\nvalue\r\n");
-            b.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-            b
-        }),
-        (
-            "no boundary in the body at all",
-            b"just some bytes".to_vec(),
-        ),
-        (
-            "wrong boundary",
-            body(&[text("a", "b")])
-                .iter()
-                .map(|&c| if c == b'k' { b'q' } else { c })
-                .collect(),
-        ),
-        ("empty body", Vec::new()),
-    ];
-    for (what, b) in cases {
-        for target in ["/form", "/s/form", "/s/fields"] {
-            let (status, text) = post_as(addr, target, &form_type(), &b).await;
-            assert_eq!(status, 400, "{what} on {target}: {text}");
-            assert!(
-                text.starts_with("malformed multipart body"),
-                "{what}: {text}"
-            );
-            assert!(temp_entries(temp.path()).is_empty(), "{what} on {target}");
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s).await;
+        let spooled = payload(THRESHOLD * 2);
+        let good = body(&[file("f", "f", "application/octet-stream", &spooled)]);
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            (
+                "truncated after a spooled file",
+                good[..good.len() - 10].to_vec(),
+            ),
+            ("no closing boundary", {
+                let mut b = body(&[file("f", "f", "a/b", &spooled)]);
+                b.truncate(b.len() - format!("--{BOUNDARY}--\r\n").len());
+                b
+            }),
+            ("header line without a colon", {
+                let mut b =
+                    format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"a\"\r\n")
+                        .into_bytes();
+                b.extend_from_slice(b"this is not a header\r\n\r\nvalue\r\n");
+                b.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+                b
+            }),
+            (
+                "no boundary in the body at all",
+                b"just some bytes".to_vec(),
+            ),
+            (
+                "wrong boundary",
+                body(&[text("a", "b")])
+                    .iter()
+                    .map(|&c| if c == b'k' { b'q' } else { c })
+                    .collect(),
+            ),
+            ("empty body", Vec::new()),
+        ];
+        for (what, b) in cases {
+            for target in ["/form", "/s/form", "/s/fields"] {
+                let (status, text) = post_as(at, target, &form_type(), &b).await;
+                assert_eq!(status, 400, "{what} on {target}: {text}");
+                assert!(
+                    text.starts_with("malformed multipart body"),
+                    "{what}: {text}"
+                );
+                assert!(temp_entries(temp.path()).is_empty(), "{what} on {target}");
+            }
         }
+        assert_eq!(at.get("/ok").await.status, 200, "{proto}");
     }
-    assert_still_serving(addr).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_part_over_the_part_limit_is_413() {
-    let temp = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s.max_multipart_part_size(20_000)).await;
-    let ok = payload(20_000);
-    let b = body(&[file("f", "f", "a/b", &ok)]);
-    let v = post_json(addr, "/form", &b).await;
-    assert_eq!(v["files"][0]["size"], 20_000);
-    let too_big = payload(20_001);
-    for target in ["/form", "/s/form", "/s/fields"] {
-        let b = body(&[text("a", "1"), file("f", "f", "a/b", &too_big)]);
-        let (status, msg) = post_as(addr, target, &form_type(), &b).await;
-        assert_eq!(status, 413, "{target}");
-        assert_eq!(msg, "multipart field \"f\" is larger than 20000 bytes");
-        // A text field is held to the same limit.
-        let long = "x".repeat(20_001);
-        let (status, _) = post_as(addr, target, &form_type(), &body(&[text("t", &long)])).await;
-        assert_eq!(status, 413, "{target}");
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s.max_multipart_part_size(20_000)).await;
+        let ok = payload(20_000);
+        let b = body(&[file("f", "f", "a/b", &ok)]);
+        let v = post_json(at, "/form", &b).await;
+        assert_eq!(v["files"][0]["size"], 20_000);
+        let too_big = payload(20_001);
+        for target in ["/form", "/s/form", "/s/fields"] {
+            let b = body(&[text("a", "1"), file("f", "f", "a/b", &too_big)]);
+            let (status, msg) = post_as(at, target, &form_type(), &b).await;
+            assert_eq!(status, 413, "{target}");
+            assert_eq!(msg, "multipart field \"f\" is larger than 20000 bytes");
+            // A text field is held to the same limit.
+            let long = "x".repeat(20_001);
+            let (status, _) = post_as(at, target, &form_type(), &body(&[text("t", &long)])).await;
+            assert_eq!(status, 413, "{target}");
+        }
+        assert!(temp_entries(temp.path()).is_empty());
     }
-    assert!(temp_entries(temp.path()).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_over_the_total_limit_is_413_announced_or_not() {
     let temp = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s.max_multipart_size(100_000)).await;
+    let at = serve_with(Proto::Http1, temp.path(), |s| s.max_multipart_size(100_000)).await;
     let data = payload(150_000);
     let b = body(&[file("f", "f", "a/b", &data)]);
     // Announced by Content-Length: refused before reading.
-    let (status, text) = post_as(addr, "/s/form", &form_type(), &b).await;
+    let (status, text) = post_as(at, "/s/form", &form_type(), &b).await;
     assert_eq!(
         (status, text.as_str()),
         (413, "multipart body is larger than 100000 bytes")
     );
     // Chunked: refused once the limit is crossed.
-    let mut c = Client::connect(addr).await;
+    let mut c = Client::connect(at.addr).await;
     let mut wire = format!(
         "POST /s/fields HTTP/1.1\r\nHost: x\r\nContent-Type: {}\r\n\
          Transfer-Encoding: chunked\r\n\r\n",
@@ -763,42 +786,46 @@ async fn a_body_over_the_total_limit_is_413_announced_or_not() {
     assert_eq!(r.status, 413, "{}", r.text());
     assert_eq!(r.text(), "multipart body is larger than 100000 bytes");
     assert!(temp_entries(temp.path()).is_empty());
-    assert_still_serving(addr).await;
+    assert_still_serving(at.addr).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_parts_than_allowed_is_413() {
-    let temp = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s.max_multipart_parts(3)).await;
-    let three = body(&[text("a", "1"), text("b", "2"), text("c", "3")]);
-    let v = post_json(addr, "/form", &three).await;
-    assert_eq!(v["values"].as_array().unwrap().len(), 3);
-    let four = body(&[
-        text("a", "1"),
-        text("b", "2"),
-        text("c", "3"),
-        text("d", "4"),
-    ]);
-    for target in ["/form", "/s/fields"] {
-        let (status, text) = post_as(addr, target, &form_type(), &four).await;
-        assert_eq!(
-            (status, text.as_str()),
-            (413, "multipart body has more than 3 parts")
-        );
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s.max_multipart_parts(3)).await;
+        let three = body(&[text("a", "1"), text("b", "2"), text("c", "3")]);
+        let v = post_json(at, "/form", &three).await;
+        assert_eq!(v["values"].as_array().unwrap().len(), 3);
+        let four = body(&[
+            text("a", "1"),
+            text("b", "2"),
+            text("c", "3"),
+            text("d", "4"),
+        ]);
+        for target in ["/form", "/s/fields"] {
+            let (status, text) = post_as(at, target, &form_type(), &four).await;
+            assert_eq!(
+                (status, text.as_str()),
+                (413, "multipart body has more than 3 parts")
+            );
+        }
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_render_as_json_too() {
-    let temp = tempfile::tempdir().unwrap();
-    let addr = serve_with(temp.path(), |s| s).await;
-    let (status, text) = post_as(addr, "/json", "text/plain", b"x").await;
-    assert_eq!(status, 415);
-    let v: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(
-        v,
-        json!({"status": 415, "error": "Content-Type is not multipart/form-data"})
-    );
+    for proto in Proto::all() {
+        let temp = tempfile::tempdir().unwrap();
+        let at = serve_with(proto, temp.path(), |s| s).await;
+        let (status, text) = post_as(at, "/json", "text/plain", b"x").await;
+        assert_eq!(status, 415);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v,
+            json!({"status": 415, "error": "Content-Type is not multipart/form-data"})
+        );
+    }
 }
 
 #[test]

@@ -10,13 +10,12 @@
 mod common;
 mod proto;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use common::*;
 use khz::app::fs::StaticDir;
 use khz::prelude::*;
-use proto::Proto;
+use proto::{At, Proto};
 use tempfile::TempDir;
 
 const SECRET: &str = "TOP-SECRET-OUTSIDE-THE-ROOT";
@@ -91,13 +90,6 @@ fn site() -> Site {
     Site { dir, big }
 }
 
-/// A running server and the protocol a test speaks to it.
-#[derive(Clone, Copy)]
-struct At {
-    proto: Proto,
-    addr: SocketAddr,
-}
-
 async fn start_at(proto: Proto, s: Server) -> (khz::app::ServerHandle, At) {
     let (h, addr) = proto.start(s).await;
     (h, At { proto, addr })
@@ -117,22 +109,7 @@ async fn serve(proto: Proto, site: &Site) -> (khz::app::ServerHandle, At) {
 /// `method path` with extra header lines, on a fresh connection: raw bytes for HTTP/1.1,
 /// hyper's client for HTTP/2.
 async fn req(at: At, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
-    if at.proto.is_h2() {
-        let mut c = at.proto.client(at.addr).await;
-        return c.request(method, path, headers, "").await.resp();
-    }
-    let mut c = Client::connect(at.addr).await;
-    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\n");
-    for (k, v) in headers {
-        raw.push_str(&format!("{k}: {v}\r\n"));
-    }
-    raw.push_str("\r\n");
-    c.send(raw).await;
-    if method == "HEAD" {
-        c.read_head_response().await
-    } else {
-        c.read_response().await
-    }
+    at.request(method, path, headers, "").await
 }
 
 /// `GET path` on a fresh connection.
@@ -144,18 +121,18 @@ async fn get(at: At, path: &str) -> Resp {
 async fn index_files_redirects_and_not_found() {
     for proto in Proto::all() {
         let site = site();
-        let (_h, addr) = serve(proto, &site).await;
+        let (_h, at) = serve(proto, &site).await;
 
-        let r = get(addr, "/assets/").await;
+        let r = get(at, "/assets/").await;
         assert_eq!((r.status, r.text().as_str()), (200, "<h1>home</h1>"));
         assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
-        let r = get(addr, "/assets/docs/").await;
+        let r = get(at, "/assets/docs/").await;
         assert_eq!((r.status, r.text().as_str()), (200, "<h1>docs</h1>"));
 
-        let r = get(addr, "/assets/docs?x=1").await;
+        let r = get(at, "/assets/docs?x=1").await;
         assert_eq!(r.status, 301);
         assert_eq!(r.header("location"), Some("/assets/docs/?x=1"));
-        let r = get(addr, "/assets").await;
+        let r = get(at, "/assets").await;
         assert_eq!((r.status, r.header("location")), (301, Some("/assets/")));
 
         for missing in [
@@ -164,14 +141,14 @@ async fn index_files_redirects_and_not_found() {
             "/assets/nodex/",
             "/assets/style.css/",
         ] {
-            let r = get(addr, missing).await;
+            let r = get(at, missing).await;
             assert_eq!(
                 (r.status, r.text().as_str()),
                 (404, "404 page not found"),
                 "{missing}"
             );
         }
-        let r = get(addr, "/assets/a%20b/%C3%BC.txt").await;
+        let r = get(at, "/assets/a%20b/%C3%BC.txt").await;
         assert_eq!((r.status, r.text().as_str()), (200, "unicode"));
     }
 }
@@ -183,10 +160,10 @@ async fn custom_index_files_and_listing() {
         let dir = StaticDir::new(site.root())
             .index_files(["guide.txt"])
             .browse(true);
-        let (_h, addr) = serve_with(proto, dir).await;
-        let r = get(addr, "/assets/docs/").await;
+        let (_h, at) = serve_with(proto, dir).await;
+        let r = get(at, "/assets/docs/").await;
         assert_eq!((r.status, r.text().as_str()), (200, "guide"));
-        let r = get(addr, "/assets/nodex/").await;
+        let r = get(at, "/assets/nodex/").await;
         assert_eq!(r.status, 200);
         assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
         assert!(
@@ -194,7 +171,7 @@ async fn custom_index_files_and_listing() {
             "{}",
             r.text()
         );
-        let r = get(addr, "/assets/").await;
+        let r = get(at, "/assets/").await;
         assert!(
             r.text().contains("<a href=\"./a%20b/\">a b/</a>"),
             "{}",
@@ -208,7 +185,7 @@ async fn custom_index_files_and_listing() {
 async fn content_types() {
     for proto in Proto::all() {
         let site = site();
-        let (_h, addr) = serve(proto, &site).await;
+        let (_h, at) = serve(proto, &site).await;
         for (path, ct) in [
             ("/assets/index.html", "text/html; charset=utf-8"),
             ("/assets/style.css", "text/css; charset=utf-8"),
@@ -219,7 +196,7 @@ async fn content_types() {
             ("/assets/blob.unknownext", "application/octet-stream"),
             ("/assets/docs/guide.txt", "text/plain; charset=utf-8"),
         ] {
-            let r = get(addr, path).await;
+            let r = get(at, path).await;
             assert_eq!(
                 (r.status, r.header("content-type")),
                 (200, Some(ct)),
@@ -227,7 +204,7 @@ async fn content_types() {
             );
             assert_eq!(r.header("accept-ranges"), Some("bytes"));
         }
-        let r = get(addr, "/assets/empty.txt").await;
+        let r = get(at, "/assets/empty.txt").await;
         assert_eq!((r.status, r.header("content-length")), (200, Some("0")));
     }
 }
@@ -259,9 +236,9 @@ async fn routes_are_listed_and_head_has_length_without_body() {
         ("GET", "/favicon.ico")
     );
     assert!(routes[3].2.ends_with("ServeFile"), "{}", routes[3].2);
-    let (_h, addr) = start_at(Proto::Http1, s).await;
+    let (_h, at) = start_at(Proto::Http1, s).await;
 
-    let r = get(addr, "/favicon.ico").await;
+    let r = get(at, "/favicon.ico").await;
     assert_eq!(
         (r.status, r.body.as_slice()),
         (200, &[0x89, b'P', b'N', b'G'][..])
@@ -270,7 +247,7 @@ async fn routes_are_listed_and_head_has_length_without_body() {
 
     // HEAD: the length is announced and no body follows — the next response on the same
     // connection parses cleanly.
-    let mut c = Client::connect(addr.addr).await;
+    let mut c = Client::connect(at.addr).await;
     c.send("HEAD /assets/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         .await;
     let r = c.read_head_response().await;
@@ -290,8 +267,8 @@ async fn routes_are_listed_and_head_has_length_without_body() {
 async fn validators_and_conditional_requests() {
     for proto in Proto::all() {
         let site = site();
-        let (_h, addr) = serve(proto, &site).await;
-        let r = get(addr, "/assets/style.css").await;
+        let (_h, at) = serve(proto, &site).await;
+        let r = get(at, "/assets/style.css").await;
         let etag = r.header("etag").expect("etag").to_owned();
         let lm = r.header("last-modified").expect("last-modified").to_owned();
         assert!(etag.starts_with("W/\"") && etag.ends_with('"'), "{etag}");
@@ -329,7 +306,7 @@ async fn validators_and_conditional_requests() {
             ),
         ];
         for (headers, status) in cases {
-            let r = req(addr, "GET", "/assets/style.css", &headers).await;
+            let r = req(at, "GET", "/assets/style.css", &headers).await;
             assert_eq!(r.status, status, "{headers:?}");
             match status {
                 304 => {
@@ -342,13 +319,7 @@ async fn validators_and_conditional_requests() {
             }
         }
         // HEAD is conditional too.
-        let r = req(
-            addr,
-            "HEAD",
-            "/assets/style.css",
-            &[("If-None-Match", &etag)],
-        )
-        .await;
+        let r = req(at, "HEAD", "/assets/style.css", &[("If-None-Match", &etag)]).await;
         assert_eq!(r.status, 304);
     }
 }
@@ -357,11 +328,11 @@ async fn validators_and_conditional_requests() {
 async fn byte_ranges() {
     for proto in Proto::all() {
         let site = site();
-        let (_h, addr) = serve(proto, &site).await;
+        let (_h, at) = serve(proto, &site).await;
         let big = &site.big;
         let len = big.len();
 
-        let r = req(addr, "GET", "/assets/big.bin", &[("Range", "bytes=0-99")]).await;
+        let r = req(at, "GET", "/assets/big.bin", &[("Range", "bytes=0-99")]).await;
         assert_eq!(r.status, 206);
         assert_eq!(
             r.header("content-range"),
@@ -371,7 +342,7 @@ async fn byte_ranges() {
         assert_eq!(r.body, big[..100]);
 
         let r = req(
-            addr,
+            at,
             "GET",
             "/assets/big.bin",
             &[("Range", "bytes=1000-70000")],
@@ -380,24 +351,18 @@ async fn byte_ranges() {
         assert_eq!((r.status, r.body.len()), (206, 69_001));
         assert_eq!(r.body, big[1000..=70000]);
 
-        let r = req(addr, "GET", "/assets/big.bin", &[("Range", "bytes=-500")]).await;
+        let r = req(at, "GET", "/assets/big.bin", &[("Range", "bytes=-500")]).await;
         assert_eq!(r.status, 206);
         let want = format!("bytes {}-{}/{len}", len - 500, len - 1);
         assert_eq!(r.header("content-range"), Some(want.as_str()));
         assert_eq!(r.body, big[len - 500..]);
 
-        let r = req(
-            addr,
-            "GET",
-            "/assets/big.bin",
-            &[("Range", "bytes=300000-")],
-        )
-        .await;
+        let r = req(at, "GET", "/assets/big.bin", &[("Range", "bytes=300000-")]).await;
         assert_eq!(r.status, 206);
         assert_eq!(r.body, big[300_000..]);
 
         let r = req(
-            addr,
+            at,
             "GET",
             "/assets/big.bin",
             &[("Range", &format!("bytes={len}-"))],
@@ -411,13 +376,13 @@ async fn byte_ranges() {
 
         // Several ranges: the whole file (documented), as does a malformed header.
         for h in ["bytes=0-1,5-9", "bytes=9-2", "lines=1-2"] {
-            let r = req(addr, "GET", "/assets/big.bin", &[("Range", h)]).await;
+            let r = req(at, "GET", "/assets/big.bin", &[("Range", h)]).await;
             assert_eq!((r.status, r.header("content-range")), (200, None), "{h}");
             assert_eq!(r.body, *big, "{h}");
         }
 
         // HEAD with a range announces the partial length only.
-        let r = req(addr, "HEAD", "/assets/big.bin", &[("Range", "bytes=10-19")]).await;
+        let r = req(at, "HEAD", "/assets/big.bin", &[("Range", "bytes=10-19")]).await;
         assert_eq!((r.status, r.header("content-length")), (206, Some("10")));
     }
 }
@@ -426,13 +391,13 @@ async fn byte_ranges() {
 async fn resumed_download_is_byte_for_byte() {
     for proto in Proto::all() {
         let site = site();
-        let (_h, addr) = serve(proto, &site).await;
+        let (_h, at) = serve(proto, &site).await;
         let big = &site.big;
         let cut = 123_457;
 
         // The first attempt stops after `cut` bytes.
         let first = req(
-            addr,
+            at,
             "GET",
             "/assets/big.bin",
             &[("Range", &format!("bytes=0-{}", cut - 1))],
@@ -445,7 +410,7 @@ async fn resumed_download_is_byte_for_byte() {
             .to_owned();
         // The resume asks for the rest, provided the file did not change.
         let rest = req(
-            addr,
+            at,
             "GET",
             "/assets/big.bin",
             &[("Range", &format!("bytes={cut}-")), ("If-Range", &lm)],
@@ -465,7 +430,7 @@ async fn resumed_download_is_byte_for_byte() {
             first.header("etag").unwrap(),
         ] {
             let r = req(
-                addr,
+                at,
                 "GET",
                 "/assets/big.bin",
                 &[("Range", &format!("bytes={cut}-")), ("If-Range", stale)],
@@ -485,7 +450,7 @@ async fn resumed_download_is_byte_for_byte() {
 async fn precompressed_siblings_follow_accept_encoding() {
     for proto in Proto::all() {
         let site = site();
-        let (_h, addr) = serve_with(proto, StaticDir::new(site.root()).precompressed(true)).await;
+        let (_h, at) = serve_with(proto, StaticDir::new(site.root()).precompressed(true)).await;
         let cases: [(Option<&str>, Option<&str>, &str); 9] = [
             (Some("gzip"), Some("gzip"), "GZIP-BYTES"),
             (Some("gzip, br"), Some("br"), "BROTLI-BYTES"),
@@ -501,7 +466,7 @@ async fn precompressed_siblings_follow_accept_encoding() {
         for (ae, coding, body) in cases {
             let headers: Vec<(&str, &str)> =
                 ae.map(|v| ("Accept-Encoding", v)).into_iter().collect();
-            let r = req(addr, "GET", "/assets/page.html", &headers).await;
+            let r = req(at, "GET", "/assets/page.html", &headers).await;
             assert_eq!(r.status, 200, "{ae:?}");
             assert_eq!(r.header("content-encoding"), coding, "{ae:?}");
             assert_eq!(r.text(), body, "{ae:?}");
@@ -512,7 +477,7 @@ async fn precompressed_siblings_follow_accept_encoding() {
         assert_eq!(etags.len(), 3, "each variant has its own ETag: {etags:?}");
         // Only a .gz exists: br-only clients get the plain file.
         let r = req(
-            addr,
+            at,
             "GET",
             "/assets/only-gz.css",
             &[("Accept-Encoding", "br")],
@@ -523,7 +488,7 @@ async fn precompressed_siblings_follow_accept_encoding() {
             (None, "plain css")
         );
         let r = req(
-            addr,
+            at,
             "GET",
             "/assets/only-gz.css",
             &[("Accept-Encoding", "br, gzip")],
@@ -553,7 +518,7 @@ async fn precompressed_siblings_follow_accept_encoding() {
 #[tokio::test]
 async fn traversal_attempts_never_leave_the_root() {
     let site = site();
-    let (_h, addr) = serve_with(Proto::Http1, StaticDir::new(site.root()).browse(true)).await;
+    let (_h, at) = serve_with(Proto::Http1, StaticDir::new(site.root()).browse(true)).await;
     assert!(site.secret().exists());
     let secret_abs = site.secret().display().to_string();
     let mut attempts: Vec<String> = [
@@ -585,7 +550,7 @@ async fn traversal_attempts_never_leave_the_root() {
     attempts.push(format!("/assets//{secret_abs}"));
     attempts.push(format!("/assets/%2f{}", secret_abs.trim_start_matches('/')));
     for path in &attempts {
-        let mut c = Client::connect(addr.addr).await;
+        let mut c = Client::connect(at.addr).await;
         c.send_lenient(format!(
             "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         ))
@@ -601,9 +566,9 @@ async fn traversal_attempts_never_leave_the_root() {
         assert!(!text.contains(SECRET), "{path:?} leaked the secret");
     }
     // A symlink that stays inside the root is served.
-    let r = get(addr, "/assets/link-in.css").await;
+    let r = get(at, "/assets/link-in.css").await;
     assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
-    assert_still_serving(addr.addr).await;
+    assert_still_serving(at.addr).await;
 }
 
 #[tokio::test]
@@ -614,8 +579,8 @@ async fn a_64_mib_file_streams_whole() {
         write(&dir.path().join("huge.bin"), &data);
         let mut s = server();
         s.static_dir("/files", dir.path()).unwrap();
-        let (_h, addr) = start_at(proto, s).await;
-        let r = get(addr, "/files/huge.bin").await;
+        let (_h, at) = start_at(proto, s).await;
+        let r = get(at, "/files/huge.bin").await;
         assert_eq!(r.status, 200);
         assert!(!r.chunked, "a file goes out with a Content-Length");
         assert_eq!(r.header("content-length"), Some("67108864"));
@@ -639,23 +604,23 @@ async fn groups_and_raw_paths() {
         g.static_dir("/files", site.root()).unwrap();
         g.static_file("/style", site.root().join("style.css"))
             .unwrap();
-        let (_h, addr) = start_at(proto, s).await;
+        let (_h, at) = start_at(proto, s).await;
 
-        let r = get(addr, "/v1/files/docs/guide.txt").await;
+        let r = get(at, "/v1/files/docs/guide.txt").await;
         assert_eq!((r.status, r.text().as_str()), (200, "guide"));
         assert_eq!(r.header("x-group"), Some("seen"));
-        let r = get(addr, "/v1/style").await;
+        let r = get(at, "/v1/style").await;
         assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
         assert_eq!(r.header("x-group"), Some("seen"));
         // Routing on raw paths, the handler decodes the path itself — once.
-        let r = get(addr, "/v1/files/a%20b/%C3%BC.txt").await;
+        let r = get(at, "/v1/files/a%20b/%C3%BC.txt").await;
         assert_eq!((r.status, r.text().as_str()), (200, "unicode"));
         for bad in [
             "/v1/files/%2e%2e/secret.txt",
             "/v1/files/docs%2f..%2f..%2fsecret.txt",
             "/v1/files/%ff",
         ] {
-            let r = get(addr, bad).await;
+            let r = get(at, bad).await;
             assert_eq!(r.status, 404, "{bad}");
             assert!(!r.text().contains(SECRET));
         }
