@@ -45,6 +45,30 @@ impl RequestContext {
         }
     }
 
+    /// Adds a trailer field, sent after the body (e.g. a checksum of a streamed body): a
+    /// trailing HEADERS frame on HTTP/2; on HTTP/1.1 the body goes out chunked with the fields
+    /// after the last chunk, announced by a `Trailer` header. HTTP/1.0 clients and HEAD
+    /// requests get none. Invalid names or values are refused and logged.
+    ///
+    /// ```
+    /// use khz::prelude::*;
+    ///
+    /// async fn report(ctx: &mut RequestContext) {
+    ///     ctx.append_trailer("x-checksum", "42");
+    ///     ctx.string(StatusCode::OK, "body");
+    /// }
+    /// ```
+    pub fn append_trailer<K, V>(&mut self, name: K, value: V)
+    where
+        K: TryInto<HeaderName>,
+        V: TryInto<HeaderValue>,
+    {
+        match (name.try_into(), value.try_into()) {
+            (Ok(n), Ok(v)) => self.resp.append_trailer(n, v),
+            _ => tracing::error!(route = self.full_path(), "invalid response trailer refused"),
+        }
+    }
+
     /// Sets the `Content-Type` of the response.
     pub fn set_content_type(&mut self, content_type: impl TryInto<HeaderValue>) {
         self.set_header(header::CONTENT_TYPE, content_type);

@@ -101,6 +101,7 @@ pub struct Response {
     scratch: Vec<u8>,
     close: bool,
     upgrade: Option<OnUpgrade>,
+    trailers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Default for Response {
@@ -113,6 +114,7 @@ impl Default for Response {
             scratch: Vec::new(),
             close: false,
             upgrade: None,
+            trailers: Vec::new(),
         }
     }
 }
@@ -273,9 +275,28 @@ impl Response {
         self.upgrade.take()
     }
 
+    /// Adds a trailer field, sent after the body: on HTTP/2 as a trailing HEADERS frame, on
+    /// HTTP/1.1 after the last chunk (the body is then sent chunked, and a `Trailer` header
+    /// announces the names). HTTP/1.0 clients, HEAD requests and responses without a body get
+    /// none.
+    pub fn append_trailer(&mut self, name: HeaderName, value: HeaderValue) {
+        self.trailers.push((name, value));
+    }
+
+    /// The trailer fields, in insertion order.
+    pub fn trailers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.trailers
+    }
+
+    /// Whether trailer fields are set.
+    pub fn has_trailers(&self) -> bool {
+        !self.trailers.is_empty()
+    }
+
     /// Clears status, headers and body (keeping allocations) for the next request.
     pub fn clear(&mut self) {
         self.upgrade = None;
+        self.trailers.clear();
         self.status = StatusCode::OK;
         self.content_type = None;
         self.headers.clear();

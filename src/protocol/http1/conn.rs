@@ -148,10 +148,14 @@ where
         } else if matches!(resp.body(), Body::Stream(_) | Body::SizedStream(..)) {
             match resp.take_body() {
                 Body::Stream(stream) | Body::SizedStream(_, stream) => {
-                    write_stream(&mut conn, stream, framing, cfg).await
+                    write_stream(&mut conn, stream, framing, resp.trailers(), cfg).await
                 }
                 _ => true,
             }
+        } else if framing == Framing::Chunked {
+            // A body in memory sent chunked: it has trailers.
+            encode::encode_body_chunked(conn.writer(), resp);
+            true
         } else {
             encode::encode_body(conn.writer(), resp);
             true
@@ -350,6 +354,7 @@ async fn write_stream<S>(
     conn: &mut Conn<S>,
     mut stream: crate::protocol::response::BodyStream,
     framing: Framing,
+    trailers: &[(http::HeaderName, http::HeaderValue)],
     cfg: &H1Config,
 ) -> bool
 where
@@ -396,7 +401,7 @@ where
         return false;
     }
     if framing == Framing::Chunked {
-        encode::encode_last_chunk(conn.writer());
+        encode::encode_last_chunk(conn.writer(), trailers);
     }
     true
 }

@@ -7,7 +7,7 @@
 //! reference instead of being copied.
 
 use bytes::Bytes;
-use http::header::{self, HeaderName};
+use http::header::{self, HeaderName, HeaderValue};
 use http::{StatusCode, Version};
 
 use super::config::H1Config;
@@ -39,6 +39,10 @@ pub fn status_has_body(status: StatusCode) -> bool {
 pub fn framing_for(resp: &Response, version: Version) -> Framing {
     if !status_has_body(resp.status()) {
         return Framing::NoBody;
+    }
+    // Trailers need chunked framing (HTTP/1.0 has none: they are dropped there).
+    if resp.has_trailers() && version == Version::HTTP_11 {
+        return Framing::Chunked;
     }
     if let Body::SizedStream(n, _) = resp.body() {
         // A length beyond `usize` (32-bit targets) falls back to the unsized framing below.
@@ -133,7 +137,19 @@ pub fn encode_head(
             out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
             out.extend_from_slice(b"\r\n");
         }
-        Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+        Framing::Chunked => {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+            if resp.has_trailers() {
+                out.extend_from_slice(b"Trailer: ");
+                for (i, (name, _)) in resp.trailers().iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(b", ");
+                    }
+                    write_title_case(out, name.as_str());
+                }
+                out.extend_from_slice(b"\r\n");
+            }
+        }
         Framing::CloseDelimited | Framing::NoBody => {}
     }
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
@@ -168,9 +184,32 @@ pub fn encode_chunk(w: &mut WriteBuffer, data: Bytes) {
     w.write(b"\r\n");
 }
 
-/// Writes the last chunk (no trailers).
-pub fn encode_last_chunk(w: &mut WriteBuffer) {
-    w.write(b"0\r\n\r\n");
+/// Writes an in-memory body as one chunk followed by the last chunk and the trailers.
+pub fn encode_body_chunked(w: &mut WriteBuffer, resp: &Response) {
+    let body = match resp.body() {
+        Body::Bytes(b) => b.clone(),
+        Body::Stream(_) | Body::SizedStream(..) | Body::Empty => Bytes::new(),
+        _ => Bytes::copy_from_slice(resp.body_bytes()),
+    };
+    encode_chunk(w, body);
+    encode_last_chunk(w, resp.trailers());
+}
+
+/// Writes the last chunk and the trailer fields, if any.
+pub fn encode_last_chunk(w: &mut WriteBuffer, trailers: &[(HeaderName, HeaderValue)]) {
+    if trailers.is_empty() {
+        w.write(b"0\r\n\r\n");
+        return;
+    }
+    let out = w.vec_mut();
+    out.extend_from_slice(b"0\r\n");
+    for (name, value) in trailers {
+        write_title_case(out, name.as_str());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 fn hex_digits(mut n: usize, buf: &mut [u8; 16]) -> &[u8] {
@@ -308,7 +347,7 @@ mod tests {
         let mut w = WriteBuffer::new();
         encode_chunk(&mut w, Bytes::from_static(&[b'a'; 26]));
         encode_chunk(&mut w, Bytes::new());
-        encode_last_chunk(&mut w);
+        encode_last_chunk(&mut w, &[]);
         let mut expected = b"1a\r\n".to_vec();
         expected.extend_from_slice(&[b'a'; 26]);
         expected.extend_from_slice(b"\r\n0\r\n\r\n");

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use h2::server::SendResponse;
 use h2::{Reason, SendStream};
-use http::header::{self, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::StatusCode;
 use tokio::time::Instant;
 
@@ -150,7 +150,12 @@ pub(crate) async fn send(
         Payload::Bytes(b) => Some(b.len() as u64),
         Payload::Stream(_, sized) => *sized,
     };
-    let end_now = no_body || head_only || len == Some(0);
+    let trailers = if no_body || head_only {
+        None
+    } else {
+        trailer_map(resp)
+    };
+    let end_now = no_body || head_only || (len == Some(0) && trailers.is_none());
     let send_head = respond.send_response(head(resp, cfg, len), end_now);
     let mut stream = match send_head {
         Ok(s) => s,
@@ -164,13 +169,41 @@ pub(crate) async fn send(
     }
     match body {
         Payload::Bytes(bytes) => {
-            if let Err(e) = stream.send_data(bytes, true) {
+            let sent = match trailers {
+                None => stream.send_data(bytes, true),
+                Some(map) => stream
+                    .send_data(bytes, false)
+                    .and_then(|()| stream.send_trailers(map)),
+            };
+            if let Err(e) = sent {
                 tracing::debug!(error = %e, "HTTP/2 response body not sent");
             }
         }
         Payload::Stream(body, sized) => {
-            send_stream(&mut stream, body, sized, cfg.write_timeout).await
+            send_stream(&mut stream, body, sized, trailers, cfg.write_timeout).await
         }
+    }
+}
+
+/// The response's trailer fields as a header map (connection-specific names dropped), if any.
+fn trailer_map(resp: &Response) -> Option<HeaderMap> {
+    if !resp.has_trailers() {
+        return None;
+    }
+    let mut map = HeaderMap::with_capacity(resp.trailers().len());
+    for (name, value) in resp.trailers() {
+        if !is_dropped(name) {
+            map.append(name.clone(), value.clone());
+        }
+    }
+    Some(map)
+}
+
+/// Ends a streamed body: with the trailers when there are some.
+fn finish(stream: &mut SendStream<Bytes>, trailers: Option<HeaderMap>) -> Result<(), h2::Error> {
+    match trailers {
+        None => stream.send_data(Bytes::new(), true),
+        Some(map) => stream.send_trailers(map),
     }
 }
 
@@ -223,12 +256,13 @@ async fn send_stream(
     stream: &mut SendStream<Bytes>,
     mut body: BodyStream,
     sized: Option<u64>,
+    mut trailers: Option<HeaderMap>,
     write_timeout: Duration,
 ) {
     let mut left = sized;
     loop {
         if left == Some(0) {
-            let _ = stream.send_data(Bytes::new(), true);
+            let _ = finish(stream, trailers.take());
             return;
         }
         // A client that resets the stream stops the producer even while it waits for data.
@@ -250,7 +284,7 @@ async fn send_stream(
                 stream.send_reset(Reason::INTERNAL_ERROR);
                 return;
             }
-            None => stream.send_data(Bytes::new(), true).map_err(|_| Stop::Gone),
+            None => finish(stream, trailers.take()).map_err(|_| Stop::Gone),
             Some(Ok(mut chunk)) => {
                 if let Some(left) = left.as_mut() {
                     if chunk.len() as u64 > *left {
