@@ -219,19 +219,7 @@ impl RequestContext {
 
     /// The value of cookie `name` from the `Cookie` header(s).
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.req
-            .headers()
-            .get_all("cookie")
-            .filter_map(|v| std::str::from_utf8(v).ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| {
-                // RFC 6265: a value may be wrapped in one pair of double quotes.
-                v.strip_prefix('"')
-                    .and_then(|inner| inner.strip_suffix('"'))
-                    .unwrap_or(v)
-            })
+        self.cookies().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     /// The request body (fully read; a cheap-to-clone [`Bytes`]).
