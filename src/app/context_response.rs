@@ -11,7 +11,6 @@ use super::context::RequestContext;
 use crate::protocol::{Body, BoxError, Response};
 
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
-const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
 
 impl RequestContext {
     /// Sets the response status.
@@ -100,19 +99,7 @@ impl RequestContext {
     /// (`\u003c` …) so the output is safe to embed in HTML; use
     /// [`pure_json`](RequestContext::pure_json) to keep them as they are.
     pub fn json<T: Serialize + ?Sized>(&mut self, status: StatusCode, value: &T) {
-        let out = self.resp.scratch_body();
-        match sonic_rs::to_writer(&mut *out, value) {
-            Ok(()) => {
-                super::render::json::escape_html(out);
-                self.resp.set_status(status);
-                self.resp.set_header(header::CONTENT_TYPE, APPLICATION_JSON);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, route = self.full_path(), "JSON serialization failed");
-                self.resp.clear();
-                self.resp.set_status(StatusCode::INTERNAL_SERVER_ERROR);
-            }
-        }
+        self.render_json(status, value, super::render::json::Style::Compact);
     }
 
     /// Redirects to `location` with `status` (301, 302, 303, 307 or 308).

@@ -22,7 +22,9 @@ const INDENT: &[u8] = b"    ";
 
 /// How a JSON body is laid out and escaped.
 #[derive(Clone, Copy)]
-enum Style {
+pub(crate) enum Style {
+    /// Compact, HTML characters escaped ([`RequestContext::json`]).
+    Compact,
     /// Compact, HTML characters left as they are.
     Pure,
     /// Indented, HTML characters escaped.
@@ -71,10 +73,15 @@ impl RequestContext {
         self.render_json(status, value, Style::Indented);
     }
 
-    fn render_json<T: Serialize + ?Sized>(&mut self, status: StatusCode, value: &T, style: Style) {
+    pub(crate) fn render_json<T: Serialize + ?Sized>(
+        &mut self,
+        status: StatusCode,
+        value: &T,
+        style: Style,
+    ) {
         let out = self.resp.scratch_body();
         let result = match style {
-            Style::Pure => sonic_rs::to_writer(&mut *out, value),
+            Style::Compact | Style::Pure => sonic_rs::to_writer(&mut *out, value),
             Style::Indented => {
                 let pretty = sonic_rs::format::PrettyFormatter::with_indent(INDENT);
                 value.serialize(&mut sonic_rs::Serializer::with_formatter(&mut *out, pretty))
@@ -82,7 +89,7 @@ impl RequestContext {
         };
         match result {
             Ok(()) => {
-                if let Style::Indented = style {
+                if !matches!(style, Style::Pure) {
                     escape_html(out);
                 }
                 self.resp.set_status(status);
