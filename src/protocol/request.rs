@@ -54,6 +54,13 @@ pub(crate) struct Framing {
     pub(crate) expect_continue: bool,
 }
 
+impl Framing {
+    /// Whether a body follows the head (chunked, or a non-zero `Content-Length`).
+    pub(crate) fn has_body(&self) -> bool {
+        self.chunked || self.content_length.unwrap_or(0) > 0
+    }
+}
+
 /// A parsed HTTP request.
 pub struct Request {
     pub(crate) head: Bytes,

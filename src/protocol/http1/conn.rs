@@ -82,8 +82,7 @@ where
             Err(e) => return reject(conn, e, cfg).await,
         };
         let framing = ex.request_mut().framing;
-        let has_body = framing.chunked || framing.content_length.unwrap_or(0) > 0;
-        let mode = if has_body {
+        let mode = if framing.has_body() {
             service.body_mode(&mut ex)
         } else {
             BodyMode::Buffer
@@ -314,8 +313,7 @@ where
     H: HttpService,
 {
     let framing = ex.request_mut().framing;
-    let has_body = framing.chunked || framing.content_length.unwrap_or(0) > 0;
-    if framing.expect_continue && has_body && conn.reader().is_empty() {
+    if framing.expect_continue && framing.has_body() && conn.reader().is_empty() {
         if !service.accept_continue(ex) {
             return Err(error::CONTINUE_REFUSED);
         }

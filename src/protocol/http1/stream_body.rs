@@ -8,7 +8,8 @@
 //! few buffer nodes whatever the body size. Each read waits at most the read timeout (a streamed
 //! upload may take long; a stalled one may not). A framing error, a timeout or the size limit
 //! ends the stream with a [`BodyError`] the handler sees. If the handler returns before the body
-//! was read to its end, the connection cannot be reused: the driver answers and then closes.
+//! was read to its end, the driver waits briefly for framing bytes only (a last chunk, say); if
+//! data is still unread the connection cannot be reused: the driver answers and then closes.
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -20,7 +21,7 @@ use super::config::H1Config;
 use super::error::{self, ProtocolError};
 use crate::protocol::request::{Framing, Request};
 use crate::protocol::request_body::BodyChunk;
-use crate::protocol::service::HttpService;
+use crate::protocol::service::{Exchange, HttpService};
 use crate::protocol::{BodyError, RequestBody};
 use crate::transport::Conn;
 
@@ -51,7 +52,6 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     H: HttpService,
 {
-    use crate::protocol::service::Exchange;
     let framing = ex.request_mut().framing;
     let (tx, rx) = mpsc::channel(1);
     ex.request_mut().body_stream = Some(RequestBody::channel(rx));
@@ -98,7 +98,8 @@ where
     let result = if framing.chunked {
         pump_chunked(conn, &tx, cfg, limit).await
     } else {
-        pump_length(conn, framing.content_length.unwrap_or(0), &tx, cfg, limit).await
+        // An announced length over the limit was refused before the handler ran.
+        pump_length(conn, framing.content_length.unwrap_or(0), &tx, cfg).await
     };
     match result {
         Ok(()) => true,
@@ -122,14 +123,10 @@ async fn pump_length<S>(
     length: u64,
     tx: &mpsc::Sender<BodyChunk>,
     cfg: &H1Config,
-    limit: Option<u64>,
 ) -> Result<(), Stop>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    if limit.is_some_and(|max| length > max) {
-        return Err(Stop::Protocol(error::BODY_TOO_LARGE));
-    }
     let mut left = length;
     while left > 0 {
         if conn.reader().is_empty() {
