@@ -105,29 +105,58 @@ impl RequestBody {
             }
             return Ok(b);
         }
-        let mut out = bytes::BytesMut::new();
-        let mut first: Option<Bytes> = None;
-        let mut total = 0usize;
+        let mut body = Collector::new(limit);
         while let Some(chunk) = self.next().await {
-            let chunk = chunk?;
-            total = total.saturating_add(chunk.len());
-            if total > limit {
+            if !body.push(chunk?) {
                 return Err(BodyError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "body too large",
                 ));
             }
-            // A body that arrives in one chunk is returned without a copy.
-            if first.is_none() && out.is_empty() {
-                first = Some(chunk);
-                continue;
-            }
-            if let Some(f) = first.take() {
-                out.extend_from_slice(&f);
-            }
-            out.extend_from_slice(&chunk);
         }
-        Ok(first.unwrap_or_else(|| out.freeze()))
+        Ok(body.finish())
+    }
+}
+
+/// Gathers a body's chunks into one [`Bytes`], up to a limit. A body that arrives in one
+/// chunk is returned without a copy.
+pub(crate) struct Collector {
+    first: Option<Bytes>,
+    rest: bytes::BytesMut,
+    total: usize,
+    limit: usize,
+}
+
+impl Collector {
+    pub(crate) fn new(limit: usize) -> Collector {
+        Collector {
+            first: None,
+            rest: bytes::BytesMut::new(),
+            total: 0,
+            limit,
+        }
+    }
+
+    /// Adds a chunk; false once the total passes the limit.
+    pub(crate) fn push(&mut self, chunk: Bytes) -> bool {
+        self.total = self.total.saturating_add(chunk.len());
+        if self.total > self.limit {
+            return false;
+        }
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(chunk);
+            return true;
+        }
+        if let Some(first) = self.first.take() {
+            self.rest.extend_from_slice(&first);
+        }
+        self.rest.extend_from_slice(&chunk);
+        true
+    }
+
+    /// The whole body.
+    pub(crate) fn finish(self) -> Bytes {
+        self.first.unwrap_or_else(|| self.rest.freeze())
     }
 }
 
@@ -173,5 +202,16 @@ mod tests {
             .unwrap();
         let err = RequestBody::channel(rx).collect(100).await.unwrap_err();
         assert_eq!(err.status(), StatusCode::REQUEST_TIMEOUT);
+    }
+
+    #[test]
+    fn collector_keeps_a_single_chunk_and_enforces_the_limit() {
+        let chunk = Bytes::from_static(b"abc");
+        let mut c = Collector::new(3);
+        assert!(c.push(chunk.clone()));
+        assert_eq!(c.finish().as_ptr(), chunk.as_ptr(), "one chunk: no copy");
+        let mut c = Collector::new(3);
+        assert!(c.push(Bytes::from_static(b"ab")));
+        assert!(!c.push(Bytes::from_static(b"cd")), "4 bytes > 3");
     }
 }

@@ -7,13 +7,13 @@
 //! frame's capacity is released only once the channel took it — so the client can never have
 //! more than about one stream window plus one frame in flight ahead of the handler.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use h2::RecvStream;
 use http::{HeaderMap, StatusCode};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::protocol::request_body::BodyChunk;
+use crate::protocol::request_body::{BodyChunk, Collector};
 use crate::protocol::BodyError;
 
 /// Why a body was not read to its end.
@@ -62,27 +62,16 @@ pub(crate) async fn collect(
     limit: usize,
     deadline: Instant,
 ) -> Result<(Bytes, Option<HeaderMap>), BodyStop> {
-    let mut first: Option<Bytes> = None;
-    let mut out = BytesMut::new();
-    let mut total = 0usize;
+    let mut body = Collector::new(limit);
     while let Some(frame) = next_frame(recv, deadline).await? {
         let n = frame.len();
-        total = total.saturating_add(n);
-        if total > limit {
+        if !body.push(frame) {
             return Err(BodyStop::TooLarge);
         }
         // The bytes are ours now: the window may open again.
         let _ = recv.flow_control().release_capacity(n);
-        if first.is_none() && out.is_empty() {
-            first = Some(frame);
-            continue;
-        }
-        if let Some(f) = first.take() {
-            out.extend_from_slice(&f);
-        }
-        out.extend_from_slice(&frame);
     }
-    let body = first.unwrap_or_else(|| out.freeze());
+    let body = body.finish();
     let trailers = match tokio::time::timeout_at(deadline, recv.trailers()).await {
         Err(_) => return Err(BodyStop::Timeout),
         Ok(Ok(t)) => t,
