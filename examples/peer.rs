@@ -1,13 +1,15 @@
 //! khz as a peer in the shared benchmark harness (`../shared/bench/`): the same four endpoints
 //! and the same 78-route table (`benches/routes.txt`) as the axum, actix-web, hyper and
-//! may-minihttp peers. Listens on `$PORT` (default 8080) with `$WORKERS` runtime threads
-//! (default 1, like the peers), serving HTTP/1.1 and h2c (HTTP/2 with prior knowledge) on the
-//! same port. With the `tls` feature and `$TLS_CERT` / `$TLS_KEY` (PEM files) set, it serves
+//! may-minihttp peers. Listens on `$PORT` (default 8080) with `$WORKERS` worker threads
+//! (default 1, like the peers) on the engine `$KHZ_ENGINE` names (`std`, the default, or
+//! `epoll`; `KHZ_PIN=1` pins epoll workers to CPUs), serving HTTP/1.1 and h2c (HTTP/2 with
+//! prior knowledge) on the same port. With the `tls` feature and `$TLS_CERT` / `$TLS_KEY` (PEM files) set, it serves
 //! HTTPS instead (`h2` and `http/1.1` by ALPN).
 //!
 //! ```text
 //! cargo build --release --example peer
-//! EXTRA_PEERS="khz|0|0||$PWD/target/release/examples/peer" ../shared/bench/compare.sh limit hyper actix khz
+//! EXTRA_PEERS="khz|1|0||$PWD/target/release/examples/peer;khz-epoll|1|0|KHZ_ENGINE=epoll|$PWD/target/release/examples/peer" \
+//!     ../shared/bench/compare.sh limit may hyper axum actix khz khz-epoll
 //! H2C=1 ../shared/bench/run.sh khz target/release/examples/peer        # h2load -c10 -m100
 //! ```
 
@@ -64,7 +66,19 @@ fn main() -> khz::Result<()> {
         .ok()
         .and_then(|w| w.parse().ok())
         .unwrap_or(1);
+    let engine = match std::env::var("KHZ_ENGINE") {
+        Ok(name) => Transport::from_name(&name).ok_or_else(|| {
+            khz::Error::new(
+                khz::ErrorKind::Config,
+                format!("KHZ_ENGINE={name:?}: expected \"std\" or \"epoll\""),
+            )
+        })?,
+        Err(_) => Transport::Std,
+    };
+    let pin = std::env::var("KHZ_PIN").is_ok_and(|v| v == "1");
     let mut server = Server::default()
+        .transport(engine)
+        .cpu_affinity(pin)
         .addr(format!("0.0.0.0:{port}"))
         .workers(workers)
         .print_routes(false)

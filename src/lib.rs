@@ -41,6 +41,7 @@ pub mod prelude {
     pub use crate::app::bind::{Bind, BindError, Validate};
     pub use crate::app::{handler_fn, BoxFuture, Handler, RequestContext, RouterGroup, Server};
     pub use crate::protocol::BoxError;
+    pub use crate::transport::Transport;
     pub use crate::{Error, ErrorKind, Result};
     pub use bytes::Bytes;
     pub use http::{Method, StatusCode};

@@ -6,9 +6,11 @@
 //! response into a stack buffer, so it allocates nothing per request. After a warm-up that
 //! brings every buffer to its steady size, the allocations over N requests on one connection
 //! are counted per scenario. All scenarios run in sequence in one `#[test]`, alone in this
-//! binary, so nothing else allocates meanwhile.
+//! binary, so nothing else allocates meanwhile. Every scenario runs on both engines: std (the
+//! server's tasks on the server thread's runtime) and epoll (one worker thread with its own
+//! runtime).
 //!
-//! `KHZ_ALLOC_TRACE=<scenario>` prints a backtrace for the first few allocations counted in
+//! `KHZ_ALLOC_TRACE=<scenario>` (or `<engine>/<scenario>`) prints a backtrace for the first few allocations counted in
 //! that scenario (its assertions are then skipped, as the tracing itself allocates).
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -22,7 +24,9 @@ use std::sync::{mpsc, Arc};
 use khz::prelude::*;
 use khz::protocol::http1::{H1Config, Http1};
 use khz::protocol::{Body, ConnInfo, Exchange, HttpService, Request, Response};
-use khz::transport::{self, ListenOptions, Shutdown, StdTransport, TaskTracker, Transport};
+use khz::transport::{
+    self, Engine, EpollEngine, ListenOptions, Shutdown, StdEngine, TaskTracker, Transport,
+};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
@@ -136,10 +140,14 @@ impl Running {
 }
 
 /// Serves a `Server` built on the server thread until stopped.
-fn run_app(build: fn() -> Server) -> Running {
+fn run_app(build: fn() -> Server, engine: Transport) -> Running {
     Running::start(move |ready, stop| async move {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let server = build().listener(std_listener).print_routes(false);
+        let server = build()
+            .listener(std_listener)
+            .print_routes(false)
+            .transport(engine)
+            .workers(1);
         let handle = server.start().await.expect("start");
         ready.send(handle.local_addr()).expect("report address");
         let _ = stop.await;
@@ -184,9 +192,9 @@ impl HttpService for Hello {
     }
 }
 
-/// Transport + protocol only: `StdTransport` driving `Http1` with [`Hello`].
-fn run_protocol_only() -> Running {
-    Running::start(|ready, stop| async move {
+/// Transport + protocol only: the engine driving `Http1` with [`Hello`].
+fn run_protocol_only(engine: Transport) -> Running {
+    Running::start(move |ready, stop| async move {
         let addr = "127.0.0.1:0".parse().expect("address");
         let listener = transport::bind(addr, &ListenOptions::default()).expect("bind");
         ready
@@ -194,11 +202,22 @@ fn run_protocol_only() -> Running {
             .expect("report address");
         let handler = Arc::new(Http1::new(Arc::new(Hello), H1Config::default()));
         let (shutdown, tracker) = (Shutdown::new(), TaskTracker::new());
-        let engine = StdTransport::new(0);
-        tokio::select! {
-            r = engine.serve(listener, handler, shutdown.clone(), tracker.clone()) => {
-                r.expect("accept loop");
+        let serving = async {
+            match engine {
+                Transport::Std => {
+                    StdEngine::new(0)
+                        .serve(listener, handler, shutdown.clone(), tracker.clone())
+                        .await
+                }
+                Transport::Epoll => {
+                    EpollEngine::new(1, 0)
+                        .serve(listener, handler, shutdown.clone(), tracker.clone())
+                        .await
+                }
             }
+        };
+        tokio::select! {
+            r = serving => r.expect("accept loop"),
             _ = stop => {}
         }
         shutdown.trigger();
@@ -306,6 +325,9 @@ fn first_response(s: &mut TcpStream, request: &[u8], body: &[u8]) -> usize {
     }
 }
 
+/// Starts a server for a scenario on the given engine.
+type Starter = fn(Transport) -> Running;
+
 struct Scenario {
     name: &'static str,
     path: &'static str,
@@ -346,7 +368,7 @@ fn count(addr: SocketAddr, sc: &Scenario, trace: bool) -> u64 {
 #[test]
 fn allocations_per_keep_alive_request() {
     let trace = std::env::var("KHZ_ALLOC_TRACE").ok();
-    let scenarios: [(Scenario, fn() -> Running); 6] = [
+    let scenarios: [(Scenario, Starter); 6] = [
         (
             Scenario {
                 name: "protocol_only",
@@ -363,7 +385,7 @@ fn allocations_per_keep_alive_request() {
                 body: b"Hello, World!",
                 expected: 1,
             },
-            || run_app(plain_server),
+            |e| run_app(plain_server, e),
         ),
         (
             Scenario {
@@ -372,7 +394,7 @@ fn allocations_per_keep_alive_request() {
                 body: b"Hello, World!",
                 expected: 2,
             },
-            || run_app(middleware_server),
+            |e| run_app(middleware_server, e),
         ),
         (
             Scenario {
@@ -381,7 +403,7 @@ fn allocations_per_keep_alive_request() {
                 body: b"Hello, World!",
                 expected: 2,
             },
-            || run_app(default_server),
+            |e| run_app(default_server, e),
         ),
         (
             Scenario {
@@ -390,7 +412,7 @@ fn allocations_per_keep_alive_request() {
                 body: br#"{"message":"Hello, World!"}"#,
                 expected: 1,
             },
-            || run_app(json_server),
+            |e| run_app(json_server, e),
         ),
         (
             Scenario {
@@ -399,31 +421,46 @@ fn allocations_per_keep_alive_request() {
                 body: br#"{"user_id":12345,"post_id":678}"#,
                 expected: 1,
             },
-            || run_app(json_server),
+            |e| run_app(json_server, e),
         ),
     ];
     let mut failures = Vec::new();
-    for (sc, start) in &scenarios {
-        let traced = trace.as_deref() == Some(sc.name);
-        let server = start();
+    for engine in [Transport::Std, Transport::Epoll] {
+        for (sc, start) in &scenarios {
+            check(engine, sc, *start, trace.as_deref(), &mut failures);
+        }
+    }
+    assert!(failures.is_empty(), "over budget: {failures:#?}");
+}
+
+/// Runs one scenario on one engine; records a failure when over (or under) budget.
+fn check(
+    engine: Transport,
+    sc: &Scenario,
+    start: Starter,
+    trace: Option<&str>,
+    failures: &mut Vec<String>,
+) {
+    let label = format!("{}/{}", engine.name(), sc.name);
+    {
+        let traced = trace == Some(sc.name) || trace == Some(label.as_str());
+        let server = start(engine);
         let allocs = count(server.addr, sc, traced);
         server.stop();
         let per_request = allocs as f64 / N as f64;
         println!(
-            "{:<22} {allocs:>6} allocations / {N} requests = {per_request:.4} per request \
+            "{label:<28} {allocs:>6} allocations / {N} requests = {per_request:.4} per request \
              (budget {})",
-            sc.name, sc.expected
+            sc.expected
         );
         if traced {
-            continue;
+            return;
         }
         let (low, high) = (sc.expected * N, sc.expected * N + SLACK);
         if !(low..=high).contains(&allocs) {
             failures.push(format!(
-                "{}: {allocs} allocations, expected {low}..={high}",
-                sc.name
+                "{label}: {allocs} allocations, expected {low}..={high}"
             ));
         }
     }
-    assert!(failures.is_empty(), "over budget: {failures:#?}");
 }

@@ -24,7 +24,9 @@
 //! | [`redirect_fixed_path`](Server::redirect_fixed_path) | off | clean + case-insensitive redirect |
 //! | [`use_raw_path`](Server::use_raw_path) | off | route on the encoded path |
 //! | [`print_routes`](Server::print_routes) | on | route table printed at start-up |
-//! | [`workers`](Server::workers) | CPU count | runtime threads of [`spin_blocking`](Server::spin_blocking) |
+//! | [`transport`](Server::transport) | `Std` | engine: `Transport::Std` (tokio tasks) or `Transport::Epoll` (thread-per-core) |
+//! | [`workers`](Server::workers) | CPU count | epoll event-loop threads; runtime threads of [`spin_blocking`](Server::spin_blocking) on std |
+//! | [`cpu_affinity`](Server::cpu_affinity) | off | pin epoll workers to the CPUs the process may use |
 //! | [`trusted_proxies`](Server::trusted_proxies) | none | proxies whose forwarding headers `client_ip` believes (invalid CIDR → `Err`) |
 //! | [`client_ip_headers`](Server::client_ip_headers) | `X-Forwarded-For`, `X-Real-IP` | headers carrying the client address |
 //! | `max_multipart_size` | 64 MiB | larger multipart body → 413 (feature `multipart`) |
@@ -52,7 +54,7 @@ use std::time::Duration;
 use super::engine::RouteOptions;
 use super::server::Server;
 use crate::protocol::http1::H1Config;
-use crate::transport::ListenOptions;
+use crate::transport::{ListenOptions, Transport};
 use crate::{Error, ErrorKind, Result};
 
 /// All server options.
@@ -67,6 +69,8 @@ pub(crate) struct Options {
     pub(crate) route: RouteOptions,
     pub(crate) print_routes: bool,
     pub(crate) workers: Option<usize>,
+    pub(crate) transport: Transport,
+    pub(crate) cpu_affinity: bool,
     /// Stream every request body (Hertz `WithStreamBody`).
     pub(crate) stream_request_body: bool,
     /// Largest streamed request body (`None`: unlimited).
@@ -97,6 +101,8 @@ impl Default for Options {
             },
             print_routes: true,
             workers: None,
+            transport: Transport::Std,
+            cpu_affinity: false,
             stream_request_body: false,
             max_stream_body_size: None,
             client_ip: Default::default(),
@@ -276,9 +282,27 @@ impl Server {
         self
     }
 
-    /// Worker threads of the runtime that [`Server::spin_blocking`] creates.
+    /// Worker threads: the event-loop threads of the epoll engine, or the runtime threads
+    /// that [`Server::spin_blocking`] creates for the std engine. Default: the number of CPUs
+    /// this process may run on.
     pub fn workers(mut self, n: usize) -> Self {
         self.opts.workers = Some(n);
+        self
+    }
+
+    /// The transport engine (Hertz `WithTransport`): [`Transport::Std`] (default) runs
+    /// connections as tasks of the caller's tokio runtime; [`Transport::Epoll`] runs
+    /// [`workers`](Server::workers) thread-per-core event loops, each with its own
+    /// `SO_REUSEPORT` listener. See the README's "Choosing an engine".
+    pub fn transport(mut self, engine: Transport) -> Self {
+        self.opts.transport = engine;
+        self
+    }
+
+    /// Pin the epoll engine's worker `i` to the `i`-th CPU the process may use (default off;
+    /// Linux only). Helps when the server owns its cores; hurts when it shares them.
+    pub fn cpu_affinity(mut self, on: bool) -> Self {
+        self.opts.cpu_affinity = on;
         self
     }
 

@@ -10,7 +10,9 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::server::{Hook, Server};
-use crate::transport::{self, Shutdown, StdTransport, TaskTracker, Transport};
+use crate::transport::{
+    self, Engine, EpollEngine, ListenOptions, Shutdown, StdEngine, TaskTracker, Transport,
+};
 use crate::{Error, ErrorKind, Result};
 
 /// A running server: its address, and the way to stop it.
@@ -83,16 +85,35 @@ impl Server {
         }
         let listener = match self.listener {
             Some(l) => transport::from_std(l)?,
-            None => transport::bind(resolve(&self.opts.addr)?, &self.opts.listen)?,
+            None => {
+                let mut listen: ListenOptions = self.opts.listen.clone();
+                // Each epoll worker gets its own accept queue: a SO_REUSEPORT sibling.
+                listen.reuse_port |= self.opts.transport == Transport::Epoll;
+                transport::bind(resolve(&self.opts.addr)?, &listen)?
+            }
         };
         let addr = listener.local_addr()?;
         let shutdown = Shutdown::new();
         let tracker = TaskTracker::new();
         let handler = Arc::new(self.opts.protocols.suite(service, &self.opts.h1));
-        let engine = StdTransport::new(self.opts.max_connections);
         let accept = {
             let (shutdown, tracker) = (shutdown.clone(), tracker.clone());
-            tokio::spawn(async move { engine.serve(listener, handler, shutdown, tracker).await })
+            match self.opts.transport {
+                Transport::Std => {
+                    let engine = StdEngine::new(self.opts.max_connections);
+                    tokio::spawn(
+                        async move { engine.serve(listener, handler, shutdown, tracker).await },
+                    )
+                }
+                Transport::Epoll => {
+                    let engine =
+                        EpollEngine::new(self.opts.workers.unwrap_or(0), self.opts.max_connections)
+                            .pin_cpus(self.opts.cpu_affinity);
+                    tokio::spawn(
+                        async move { engine.serve(listener, handler, shutdown, tracker).await },
+                    )
+                }
+            }
         };
         Ok(ServerHandle {
             addr,
@@ -121,17 +142,26 @@ impl Server {
         Ok(())
     }
 
-    /// Creates a multi-thread tokio runtime with [`workers`](Server::workers) threads and
-    /// runs [`spin`](Server::spin) on it.
+    /// Creates the runtime the engine needs and runs [`spin`](Server::spin) on it: for the std
+    /// engine a multi-thread tokio runtime with [`workers`](Server::workers) threads; for the
+    /// epoll engine (whose workers bring their own runtimes) a single-threaded one that only
+    /// starts the server and waits for the shutdown signal.
     pub fn spin_blocking(self) -> Result<()> {
-        let workers = self
-            .opts
-            .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()?;
+        let rt = match self.opts.transport {
+            Transport::Std => {
+                let workers = self
+                    .opts
+                    .workers
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(workers)
+                    .enable_all()
+                    .build()?
+            }
+            Transport::Epoll => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+        };
         rt.block_on(self.spin())
     }
 }

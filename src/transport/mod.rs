@@ -6,26 +6,32 @@
 //! - [`writer`]: the batching, vectored write buffer ([`WriteBuffer`]).
 //! - [`conn`]: a connection = stream + both buffers + deadline-bounded I/O.
 //! - [`listener`]: binding with the right socket options, or adopting a bound listener.
-//! - [`engine`]: the [`Transport`] abstraction and the tokio-based [`StdTransport`].
+//! - [`engine`]: the [`Engine`] abstraction, the [`Transport`] choice, the shared accept loop.
+//! - [`std_engine`]: the "std" engine on the caller's tokio runtime ([`StdEngine`]).
+//! - [`epoll`]: the thread-per-core "epoll" engine ([`EpollEngine`]).
 //! - [`rewind`]: a stream with already-read bytes put back in front ([`Rewind`]).
 //! - `tls` (feature `tls`): rustls handshakes with a deadline, certificate reload.
 
 pub mod buffer;
 pub mod conn;
 pub mod engine;
+pub mod epoll;
 pub mod listener;
 pub mod rewind;
 pub mod shutdown;
+pub mod std_engine;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod writer;
 
 pub use buffer::LinkBuffer;
 pub use conn::Conn;
-pub use engine::{ConnHandler, StdTransport, Transport};
+pub use engine::{ConnHandler, Engine, Transport};
+pub use epoll::EpollEngine;
 pub use listener::{bind, from_std, ListenOptions};
 pub use rewind::Rewind;
 pub use shutdown::Shutdown;
+pub use std_engine::StdEngine;
 #[cfg(feature = "tls")]
 pub use tls::{TlsAcceptor, TlsReloader};
 pub use tokio_util::task::TaskTracker;

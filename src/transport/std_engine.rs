@@ -1,0 +1,41 @@
+//! The "std" engine: one accept loop on the caller's tokio runtime, one task per connection on
+//! whatever runtime the server runs on (multi-thread, work-stealing by default). Graceful
+//! shutdown is cooperative: cancelling the [`Shutdown`] signal stops the accept loop at once and
+//! tells every connection handler to finish its in-flight request and close; the
+//! [`TaskTracker`] lets the caller wait for them.
+
+use std::io;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
+
+use super::engine::{accept_loop, connection_limit, ConnHandler, Engine};
+use super::shutdown::Shutdown;
+
+/// The "std" engine: tokio tasks, one per connection.
+#[derive(Debug, Clone)]
+pub struct StdEngine {
+    max_connections: usize,
+}
+
+impl StdEngine {
+    /// An engine that keeps at most `max_connections` connections open; at the limit it stops
+    /// accepting (new clients wait in the kernel's backlog) until one closes. 0 means no limit.
+    pub fn new(max_connections: usize) -> Self {
+        StdEngine { max_connections }
+    }
+}
+
+impl Engine for StdEngine {
+    async fn serve<H: ConnHandler>(
+        &self,
+        listener: TcpListener,
+        handler: Arc<H>,
+        shutdown: Shutdown,
+        tracker: TaskTracker,
+    ) -> io::Result<()> {
+        let limit = connection_limit(self.max_connections);
+        accept_loop(listener, handler, shutdown, tracker, limit).await
+    }
+}
