@@ -401,7 +401,7 @@ fn allocations_per_keep_alive_request() {
                 name: "app_default_recovery",
                 path: "/plaintext",
                 body: b"Hello, World!",
-                expected: 2,
+                expected: 1,
             },
             |e| run_app(default_server, e),
         ),

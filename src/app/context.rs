@@ -12,9 +12,11 @@
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use http::{Method, StatusCode, Version};
 
 use super::engine::{App, Routed};
@@ -84,6 +86,33 @@ impl RequestContext {
             };
             self.next_index += 1;
             handler.call(self).await;
+        }
+    }
+
+    /// Runs the rest of the chain like [`next`](Self::next), turning a panic anywhere in it
+    /// into `500 Internal Server Error` for this request only: the panic is logged with the
+    /// method, path and message, and the partial response is discarded. This is what the
+    /// [`recovery`](crate::middleware::recovery) middleware does (`Server::default()` has it).
+    /// Requires `panic = "unwind"` (the default).
+    pub async fn next_recovering(&mut self) {
+        let outcome = AssertUnwindSafe(self.next()).catch_unwind().await;
+        if let Err(panic) = outcome {
+            let message = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(non-string panic payload)");
+            tracing::error!(
+                method = %self.method(),
+                path = self.path(),
+                panic = message,
+                "handler panicked; answering 500"
+            );
+            self.reset_response();
+            self.abort_with_msg(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "500 internal server error",
+            );
         }
     }
 

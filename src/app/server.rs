@@ -80,6 +80,9 @@ pub struct Server {
     pub(crate) continue_hook: Option<ContinueHook>,
     pub(crate) bind_error_hook: Option<super::bind::BindErrorHook>,
     pub(crate) listener: Option<std::net::TcpListener>,
+    /// Every chain starts with the recovery middleware (set by `Server::default`), which
+    /// dispatch then runs inline instead of as a boxed chain step.
+    pub(crate) recovery_first: bool,
 }
 
 impl Default for Server {
@@ -88,6 +91,8 @@ impl Default for Server {
     fn default() -> Self {
         let mut s = Server::new();
         s.middleware(crate::middleware::recovery);
+        // Group middleware is only ever appended: recovery stays first in every chain.
+        s.recovery_first = true;
         s
     }
 }
@@ -125,6 +130,7 @@ impl Server {
             continue_hook: None,
             bind_error_hook: None,
             listener: None,
+            recovery_first: false,
         }
     }
 
@@ -327,6 +333,7 @@ impl Server {
             state: self.state.clone(),
             continue_hook: self.continue_hook.clone(),
             bind_error_hook: self.bind_error_hook.clone(),
+            recovery_first: self.recovery_first,
             max_body_bytes: self.opts.h1.max_body_bytes,
             stream_all: self.opts.stream_request_body,
             any_stream_route: self.routes.iter().any(|r| r.stream_body),

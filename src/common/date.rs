@@ -11,13 +11,30 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Length of an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub const DATE_LEN: usize = 29;
 
+/// Length of a whole `Date` header line: `Date: ` + the date + CRLF.
+pub const DATE_LINE_LEN: usize = DATE_LEN + 8;
+
 struct Cached {
     second: u64,
-    value: [u8; DATE_LEN],
+    /// `Date: <IMF-fixdate>\r\n`; the date alone is `line[6..6 + DATE_LEN]`.
+    line: [u8; DATE_LINE_LEN],
 }
 
+const EMPTY_LINE: [u8; DATE_LINE_LEN] = {
+    let mut line = [b' '; DATE_LINE_LEN];
+    let prefix = b"Date: ";
+    let mut i = 0;
+    while i < prefix.len() {
+        line[i] = prefix[i];
+        i += 1;
+    }
+    line[DATE_LINE_LEN - 2] = b'\r';
+    line[DATE_LINE_LEN - 1] = b'\n';
+    line
+};
+
 thread_local! {
-    static CACHE: RefCell<Cached> = const { RefCell::new(Cached { second: u64::MAX, value: [b' '; DATE_LEN] }) };
+    static CACHE: RefCell<Cached> = const { RefCell::new(Cached { second: u64::MAX, line: EMPTY_LINE }) };
 }
 
 fn format_into(now: SystemTime, out: &mut [u8; DATE_LEN]) {
@@ -35,14 +52,32 @@ fn format_into(now: SystemTime, out: &mut [u8; DATE_LEN]) {
 /// });
 /// ```
 pub fn with_date<R>(f: impl FnOnce(&[u8; DATE_LEN]) -> R) -> R {
+    with_date_line(|line| {
+        let mut date = [0u8; DATE_LEN];
+        date.copy_from_slice(&line[6..6 + DATE_LEN]);
+        f(&date)
+    })
+}
+
+/// Calls `f` with the whole pre-rendered header line `Date: <IMF-fixdate>\r\n` — what an
+/// HTTP/1.1 encoder copies into its output in one piece.
+///
+/// ```
+/// khz::common::date::with_date_line(|line| {
+///     assert!(line.starts_with(b"Date: ") && line.ends_with(b" GMT\r\n"));
+/// });
+/// ```
+pub fn with_date_line<R>(f: impl FnOnce(&[u8; DATE_LINE_LEN]) -> R) -> R {
     let second = now_seconds();
     CACHE.with(|cell| {
         let mut cached = cell.borrow_mut();
         if cached.second != second {
-            format_into(UNIX_EPOCH + Duration::from_secs(second), &mut cached.value);
+            let mut date = [0u8; DATE_LEN];
+            format_into(UNIX_EPOCH + Duration::from_secs(second), &mut date);
+            cached.line[6..6 + DATE_LEN].copy_from_slice(&date);
             cached.second = second;
         }
-        f(&cached.value)
+        f(&cached.line)
     })
 }
 
@@ -71,6 +106,16 @@ mod tests {
         let mut out = [0u8; DATE_LEN];
         format_into(t, &mut out);
         assert_eq!(&out, b"Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+
+    #[test]
+    fn date_line_wraps_the_cached_date() {
+        let line = with_date_line(|l| *l);
+        let date = with_date(|d| *d);
+        assert_eq!(&line[..6], b"Date: ");
+        assert_eq!(&line[DATE_LINE_LEN - 2..], b"\r\n");
+        // The second may tick between the two reads; the prefix up to the time never differs.
+        assert_eq!(&line[6..6 + 17], &date[..17]);
     }
 
     #[test]

@@ -89,8 +89,10 @@ where
         };
         let stream_limit = match mode {
             BodyMode::Buffer => {
-                if let Err(e) = read_body(&mut conn, &mut ex, service, cfg, deadline).await {
-                    return reject(conn, e, cfg).await;
+                if framing.has_body() {
+                    if let Err(e) = read_body(&mut conn, &mut ex, service, cfg, deadline).await {
+                        return reject(conn, e, cfg).await;
+                    }
                 }
                 None
             }

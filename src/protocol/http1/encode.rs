@@ -69,6 +69,19 @@ fn write_status_line(out: &mut Vec<u8>, status: StatusCode) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// Writes `Content-Length: <n>\r\n` with one copy into `out`.
+fn write_content_length(out: &mut Vec<u8>, n: usize) {
+    const PREFIX: &[u8] = b"Content-Length: ";
+    let mut line = [0u8; PREFIX.len() + 20 + 2];
+    line[..PREFIX.len()].copy_from_slice(PREFIX);
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n).as_bytes();
+    let end = PREFIX.len() + digits.len();
+    line[PREFIX.len()..end].copy_from_slice(digits);
+    line[end..end + 2].copy_from_slice(b"\r\n");
+    out.extend_from_slice(&line[..end + 2]);
+}
+
 /// Writes a lowercase header name in Title-Case (`content-type` → `Content-Type`).
 fn write_title_case(out: &mut Vec<u8>, name: &str) {
     let mut upper = true;
@@ -127,16 +140,10 @@ pub fn encode_head(
         out.extend_from_slice(b"\r\n");
     }
     if cfg.date_header && !has_date {
-        out.extend_from_slice(b"Date: ");
-        date::with_date(|d| out.extend_from_slice(d));
-        out.extend_from_slice(b"\r\n");
+        date::with_date_line(|line| out.extend_from_slice(line));
     }
     match framing {
-        Framing::Length(n) => {
-            out.extend_from_slice(b"Content-Length: ");
-            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
+        Framing::Length(n) => write_content_length(out, n),
         Framing::Chunked => {
             out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
             if resp.has_trailers() {
