@@ -257,46 +257,53 @@ fn analyze_headers(
     let mut expect_continue = false;
     for h in headers {
         let name = h.name.as_bytes();
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let n = parse_content_length(h.value)?;
-            if content_length.is_some_and(|prev| prev != n) {
-                return Err(ProtocolError::bad_request("conflicting Content-Length"));
+        // Dispatch on the length first: most headers (Accept, User-Agent, …) match none of the
+        // five the framing depends on and are skipped after one comparison.
+        match name.len() {
+            14 if name.eq_ignore_ascii_case(b"content-length") => {
+                let n = parse_content_length(h.value)?;
+                if content_length.is_some_and(|prev| prev != n) {
+                    return Err(ProtocolError::bad_request("conflicting Content-Length"));
+                }
+                content_length = Some(n);
             }
-            content_length = Some(n);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            te_seen = true;
-            for coding in h.value.split(|&b| b == b',').map(trim) {
-                if coding.is_empty() {
-                    continue;
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                te_seen = true;
+                for coding in h.value.split(|&b| b == b',').map(trim) {
+                    if coding.is_empty() {
+                        continue;
+                    }
+                    if chunked_last {
+                        // Something after `chunked`: chunked is not the final coding.
+                        chunked_last = false;
+                        other_coding = true;
+                        break;
+                    }
+                    if coding.eq_ignore_ascii_case(b"chunked") {
+                        chunked_last = true;
+                    } else {
+                        other_coding = true;
+                    }
                 }
-                if chunked_last {
-                    // Something after `chunked`: chunked is not the final coding.
-                    chunked_last = false;
-                    other_coding = true;
-                    break;
+            }
+            4 if name.eq_ignore_ascii_case(b"host") => hosts += 1,
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                for token in h.value.split(|&b| b == b',').map(trim) {
+                    if token.eq_ignore_ascii_case(b"close") {
+                        close = true;
+                    } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                        keep_alive_token = true;
+                    }
                 }
-                if coding.eq_ignore_ascii_case(b"chunked") {
-                    chunked_last = true;
+            }
+            6 if name.eq_ignore_ascii_case(b"expect") => {
+                if trim(h.value).eq_ignore_ascii_case(b"100-continue") {
+                    expect_continue = version == Version::HTTP_11;
                 } else {
-                    other_coding = true;
+                    return Err(error::EXPECTATION);
                 }
             }
-        } else if name.eq_ignore_ascii_case(b"host") {
-            hosts += 1;
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in h.value.split(|&b| b == b',').map(trim) {
-                if token.eq_ignore_ascii_case(b"close") {
-                    close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") {
-                    keep_alive_token = true;
-                }
-            }
-        } else if name.eq_ignore_ascii_case(b"expect") {
-            if trim(h.value).eq_ignore_ascii_case(b"100-continue") {
-                expect_continue = version == Version::HTTP_11;
-            } else {
-                return Err(error::EXPECTATION);
-            }
+            _ => {}
         }
     }
     if te_seen {
