@@ -78,3 +78,38 @@ async fn a_server_built_without_the_helpers_is_moved_onto_the_engine_by_start() 
         "Server::new + common::start",
     );
 }
+
+/// Connections a test opens to see them spread over the epoll workers: with two workers and
+/// the kernel's `SO_REUSEPORT` hash over the client port, all landing on one worker has a
+/// chance of 2^-31.
+const SPREAD_CONNECTIONS: usize = 32;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_addr_bound_server_spreads_connections_over_its_workers() {
+    // `addr` (not `listener`) is the production path: on epoll, one SO_REUSEPORT listener per
+    // worker. The suite's other servers get a plain listener, whose descriptor workers share.
+    let mut s = Server::new()
+        .print_routes(false)
+        .addr("127.0.0.1:0")
+        .workers(2);
+    s.get("/thread", thread_name).unwrap();
+    let (handle, addr) = start(s).await;
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..SPREAD_CONNECTIONS {
+        let thread = get(addr, "/thread").await.text();
+        assert_on_engine(&thread, "addr-bound server");
+        seen.insert(thread);
+    }
+    if engine() == Transport::Epoll {
+        let workers: Vec<_> = seen.iter().map(String::as_str).collect();
+        assert_eq!(
+            workers,
+            ["khz-epoll-0", "khz-epoll-1"],
+            "connections reach every worker"
+        );
+    }
+    tokio::time::timeout(GUARD, handle.shutdown())
+        .await
+        .expect("shutdown in time")
+        .expect("clean shutdown");
+}

@@ -4,6 +4,8 @@
 //! crate being compiled) and every server the suite starts goes through it. The files' own
 //! test crates run the same tests on the std engine. Run only this half with
 //! `cargo test --all-features --test epoll`, one file with `… --test epoll http2::`.
+//! `engine_choice.rs` proves the servers really run on epoll workers here (and not there), and
+//! `tests/layering.rs` that no suite file starts a server around the helpers.
 //!
 //! Not included: `layering.rs` (source checks, no server), `bind_ui.rs` (trybuild compile-fail
 //! tests) and `alloc_count.rs` (a global counting allocator; it runs both engines itself).
