@@ -410,7 +410,7 @@ async fn invalid_http2_options_fail_start() {
         common::server().http2_initial_stream_window_size(u32::MAX),
         common::server().h2c(true).http2(false),
     ] {
-        let err = bad.start().await.expect_err("refused");
+        let err = common::try_start(bad).await.expect_err("refused");
         assert_eq!(err.kind(), ErrorKind::Config, "{err}");
     }
 }

@@ -103,3 +103,43 @@ fn the_checker_sees_grouped_and_plain_paths() {
     let names: Vec<_> = found.iter().map(|(_, n)| n.as_str()).collect();
     assert_eq!(names, ["common", "app", "route"]);
 }
+
+/// Files under `tests/` allowed to call `Server::start` themselves: the start helpers, and the
+/// allocation-count test (its own global allocator and engine loop; not part of `epoll.rs`).
+const STARTS_SERVERS_ITSELF: [&str; 3] = ["common/mod.rs", "proto/mod.rs", "alloc_count.rs"];
+
+/// Ways of running a server that bypass the start helpers (and so `common::engine()`).
+const DIRECT_STARTS: [&str; 4] = [".start()", "Server::start", ".spin()", ".spin_blocking()"];
+
+#[test]
+fn suite_servers_start_through_the_helpers() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut files = Vec::new();
+    rust_files(&tests, &mut files);
+    let mut violations = Vec::new();
+    for file in files {
+        let rel = file
+            .strip_prefix(&tests)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel == "layering.rs"
+            || rel.starts_with("ui/")
+            || STARTS_SERVERS_ITSELF.contains(&rel.as_str())
+        {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if let Some(call) = DIRECT_STARTS.iter().find(|c| line.contains(*c)) {
+                violations.push(format!("tests/{rel}:{}: {call}", i + 1));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "servers started around the helpers escape the engine choice (use common::start, \
+         common::try_start, Proto::start or At::start):\n{}",
+        violations.join("\n")
+    );
+}

@@ -196,7 +196,7 @@ async fn failing_on_run_hook_aborts_start() {
     s.on_run(log_hook(&log, "first"));
     s.on_run(|| async { Err(Error::new(ErrorKind::Other, "database unreachable")) });
     s.on_run(log_hook(&log, "never"));
-    let err = s.start().await.expect_err("start must fail");
+    let err = try_start(s).await.expect_err("start must fail");
     assert_eq!(err.kind(), ErrorKind::Hook);
     assert!(
         err.to_string().contains("database unreachable"),
@@ -220,7 +220,7 @@ async fn invalid_options_fail_start() {
     ];
     for (what, configure) in cases {
         let s = configure(Server::new().print_routes(false).addr("127.0.0.1:0"));
-        let err = s.start().await.expect_err(what);
+        let err = try_start(s).await.expect_err(what);
         assert_eq!(err.kind(), ErrorKind::Config, "{what}: {err}");
     }
 }

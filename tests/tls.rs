@@ -354,7 +354,7 @@ async fn a_user_protocol_is_chosen_by_alpn() {
 async fn a_user_protocol_without_tls_is_a_config_error() {
     let mut s = common::server();
     s.protocol("greet/1", greet);
-    let err = s.start().await.expect_err("ALPN needs TLS");
+    let err = common::try_start(s).await.expect_err("ALPN needs TLS");
     assert_eq!(err.kind(), ErrorKind::Config);
 }
 

@@ -4,6 +4,11 @@
 //!
 //! Every read is bounded by [`GUARD`]: the timeout is a failure guard only, never a way to wait
 //! for something to happen.
+//!
+//! Every server the suite starts runs on [`engine()`]: the std engine in each suite file's own
+//! test crate, the epoll engine when `tests/epoll.rs` includes the same files again. Start
+//! servers through [`start`] / [`try_start`] (or `proto::Proto::start` / `proto::At::start`,
+//! which use them) so none escapes that choice; `tests/layering.rs` checks it.
 
 #![allow(dead_code)]
 
@@ -18,28 +23,48 @@ use tokio::net::TcpStream;
 /// Longest a test waits for the server before failing.
 pub const GUARD: Duration = Duration::from_secs(10);
 
+/// The transport engine of this test crate: [`Transport::Epoll`] in the `epoll` test crate
+/// (`tests/epoll.rs`, which includes every end-to-end suite file as a module), otherwise
+/// [`Transport::Std`]. Decided at compile time from the crate being built.
+pub fn engine() -> Transport {
+    match env!("CARGO_CRATE_NAME") {
+        "epoll" => Transport::Epoll,
+        _ => Transport::Std,
+    }
+}
+
 /// A listener on a free loopback port.
 pub fn loopback_listener() -> std::net::TcpListener {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0")
 }
 
-/// `Server::default()` (recovery included) on a fresh loopback listener, route table quiet.
+/// `Server::default()` (recovery included) on a fresh loopback listener, route table quiet,
+/// on [`engine()`].
 pub fn server() -> Server {
     Server::default()
         .print_routes(false)
+        .transport(engine())
         .listener(loopback_listener())
 }
 
-/// `Server::new()` (no middleware at all) on a fresh loopback listener, route table quiet.
+/// `Server::new()` (no middleware at all) on a fresh loopback listener, route table quiet, on
+/// [`engine()`].
 pub fn bare_server() -> Server {
     Server::new()
         .print_routes(false)
+        .transport(engine())
         .listener(loopback_listener())
 }
 
-/// Starts `server` and returns its handle and bound address.
+/// Starts `server` on [`engine()`], returning what `Server::start` returns (for tests of
+/// start-up failures).
+pub async fn try_start(server: Server) -> khz::Result<ServerHandle> {
+    server.transport(engine()).start().await
+}
+
+/// Starts `server` on [`engine()`] and returns its handle and bound address.
 pub async fn start(server: Server) -> (ServerHandle, SocketAddr) {
-    let handle = server.start().await.expect("server starts");
+    let handle = try_start(server).await.expect("server starts");
     let addr = handle.local_addr();
     assert_eq!(addr.ip().to_string(), "127.0.0.1");
     assert_ne!(addr.port(), 0, "local_addr must report the real port");

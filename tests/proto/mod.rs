@@ -171,9 +171,11 @@ impl Proto {
         }
     }
 
-    /// Configures and starts `server`.
+    /// Configures and starts `server` on the test crate's engine (`common::engine()`).
     pub async fn start(self, server: Server) -> (ServerHandle, SocketAddr) {
-        let handle = self.configure(server).start().await.expect("server starts");
+        let handle = super::common::try_start(self.configure(server))
+            .await
+            .expect("server starts");
         let addr = handle.local_addr();
         (handle, addr)
     }
