@@ -40,6 +40,16 @@ async fn with_deadline<T>(
     }
 }
 
+/// Logs a failed read or write (a reset, a broken pipe) at debug level; deadlines are the
+/// protocol's to report.
+fn log_failure<T>(result: &io::Result<T>, peer: SocketAddr, what: &str) {
+    if let Err(e) = result {
+        if e.kind() != io::ErrorKind::TimedOut {
+            tracing::debug!(%peer, error = %e, "{what}");
+        }
+    }
+}
+
 impl<S> Conn<S>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
@@ -91,8 +101,12 @@ where
     /// Reads once into the read buffer, expecting `hint` more bytes (0 if unknown). Returns the
     /// bytes read, 0 on end of stream, or `TimedOut` when `deadline` passes first.
     pub async fn fill(&mut self, hint: usize, deadline: Option<Instant>) -> io::Result<usize> {
-        let Conn { io, reader, .. } = self;
-        with_deadline(deadline, reader.read_from(io, hint)).await
+        let Conn {
+            io, reader, peer, ..
+        } = self;
+        let read = with_deadline(deadline, reader.read_from(io, hint)).await;
+        log_failure(&read, *peer, "connection read failed");
+        read
     }
 
     /// Writes out and flushes the write buffer, or fails with `TimedOut` when `deadline` passes.
@@ -100,8 +114,12 @@ where
         if self.writer.is_empty() {
             return Ok(());
         }
-        let Conn { io, writer, .. } = self;
-        with_deadline(deadline, writer.flush(io)).await
+        let Conn {
+            io, writer, peer, ..
+        } = self;
+        let flushed = with_deadline(deadline, writer.flush(io)).await;
+        log_failure(&flushed, *peer, "connection write failed");
+        flushed
     }
 
     /// Flushes what is pending and closes the connection. With `linger`, the write side is shut

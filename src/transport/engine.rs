@@ -5,12 +5,15 @@
 //! tasks on the caller's tokio runtime) and [`EpollEngine`](super::EpollEngine) (one event loop
 //! per core, each with its own listener and its own single-threaded runtime). Both share the
 //! accept loop below: per-connection accept errors are skipped, resource exhaustion (`EMFILE`,
-//! `ENFILE`, `ENOBUFS`) is logged once and retried with a pause instead of a busy loop, and the
-//! connection limit pauses accepting while it is reached.
+//! `ENFILE`, `ENOBUFS`) is logged once and retried with a pause instead of a busy loop (its end
+//! is logged once too, as soon as an attempt finds resources again, whether or not a client
+//! waits), and the connection limit pauses accepting while it is reached.
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
@@ -47,7 +50,8 @@ pub trait Engine: Send + Sync + 'static {
 ///
 /// - `Std` (default): one accept loop on the caller's tokio runtime; connections are tasks of
 ///   that (usually multi-thread, work-stealing) runtime. Best when handlers do a lot of
-///   uneven work — blocking-ish code, long CPU bursts — that work stealing evens out.
+///   uneven work — blocking-ish code, long CPU bursts — that work stealing evens out (a
+///   watchdog thread keeps the runtime's I/O serviced while a handler blocks a worker).
 /// - `Epoll`: thread-per-core. `workers` threads (default: the CPUs this process may run on),
 ///   each with its own `SO_REUSEPORT` listener and its own single-threaded runtime over epoll;
 ///   a connection lives on the thread that accepted it, so wake-ups never cross threads.
@@ -93,6 +97,15 @@ fn is_per_connection(e: &io::Error) -> bool {
     )
 }
 
+/// One accept attempt that does not wait: `None` when no connection is pending.
+fn try_accept(listener: &TcpListener) -> Option<io::Result<(TcpStream, SocketAddr)>> {
+    let mut cx = Context::from_waker(Waker::noop());
+    match listener.poll_accept(&mut cx) {
+        Poll::Ready(r) => Some(r),
+        Poll::Pending => None,
+    }
+}
+
 /// Pause between accept attempts while the process is out of descriptors (or memory).
 const EXHAUSTED_PAUSE: Duration = Duration::from_millis(50);
 
@@ -120,10 +133,23 @@ pub(crate) async fn accept_loop<H: ConnHandler>(
                 },
             },
         };
-        let accepted = tokio::select! {
-            biased;
-            _ = shutdown.draining() => return Ok(()),
-            r = listener.accept() => r,
+        let accepted = if exhausted {
+            // Out of resources a moment ago. Accepting fails with EMFILE even when no client
+            // waits, so one attempt that finds the queue empty means descriptors are back.
+            match try_accept(&listener) {
+                Some(r) => r,
+                None => {
+                    exhausted = false;
+                    tracing::warn!(%local, "accepting connections again");
+                    continue;
+                }
+            }
+        } else {
+            tokio::select! {
+                biased;
+                _ = shutdown.draining() => return Ok(()),
+                r = listener.accept() => r,
+            }
         };
         match accepted {
             Ok((stream, peer)) => {

@@ -9,6 +9,7 @@
 //! - [`engine`]: the [`Engine`] abstraction, the [`Transport`] choice, the shared accept loop.
 //! - [`std_engine`]: the "std" engine on the caller's tokio runtime ([`StdEngine`]).
 //! - [`epoll`]: the thread-per-core "epoll" engine ([`EpollEngine`]).
+//! - `watchdog`: keeps the std engine's runtime serving while a handler blocks a worker.
 //! - [`rewind`]: a stream with already-read bytes put back in front ([`Rewind`]).
 //! - `tls` (feature `tls`): rustls handshakes with a deadline, certificate reload.
 
@@ -22,6 +23,7 @@ pub mod shutdown;
 pub mod std_engine;
 #[cfg(feature = "tls")]
 pub mod tls;
+mod watchdog;
 pub mod writer;
 
 pub use buffer::LinkBuffer;

@@ -2,7 +2,9 @@
 //! whatever runtime the server runs on (multi-thread, work-stealing by default). Graceful
 //! shutdown is cooperative: cancelling the [`Shutdown`] signal stops the accept loop at once and
 //! tells every connection handler to finish its in-flight request and close; the
-//! [`TaskTracker`] lets the caller wait for them.
+//! [`TaskTracker`] lets the caller wait for them. On a multi-thread runtime a
+//! watchdog (`transport/watchdog.rs`) keeps the runtime serving while a handler blocks a worker
+//! thread, until the last connection has finished.
 
 use std::io;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use super::engine::{accept_loop, connection_limit, ConnHandler, Engine};
 use super::shutdown::Shutdown;
+use super::watchdog::Watchdog;
 
 /// The "std" engine: tokio tasks, one per connection.
 #[derive(Debug, Clone)]
@@ -36,6 +39,17 @@ impl Engine for StdEngine {
         tracker: TaskTracker,
     ) -> io::Result<()> {
         let limit = connection_limit(self.max_connections);
-        accept_loop(listener, handler, shutdown, tracker, limit).await
+        let watchdog = Watchdog::start(tokio::runtime::Handle::current());
+        let connections = tracker.clone();
+        let result = accept_loop(listener, handler, shutdown, tracker, limit).await;
+        if let Some(watchdog) = watchdog {
+            // Draining connections may block too: watch until they are done (or the runtime
+            // goes away, dropping this task).
+            tokio::spawn(async move {
+                connections.wait().await;
+                drop(watchdog);
+            });
+        }
+        result
     }
 }
