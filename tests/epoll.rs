@@ -8,7 +8,8 @@
 //! `tests/layering.rs` that no suite file starts a server around the helpers.
 //!
 //! Not included: `layering.rs` (source checks, no server), `bind_ui.rs` (trybuild compile-fail
-//! tests) and `alloc_count.rs` (a global counting allocator; it runs both engines itself).
+//! tests), `alloc_count.rs` (a global counting allocator; it runs both engines itself) and
+//! `faults.rs` (a global log capture; every case has a `_std` and an `_epoll` test).
 //! [`every_suite_file_is_included`] fails when a new file under `tests/` is neither included
 //! here nor listed in [`NOT_INCLUDED`].
 
@@ -68,7 +69,7 @@ mod tls;
 mod trailers;
 
 /// Test crates under `tests/` deliberately left out of this one, with the reason.
-const NOT_INCLUDED: [(&str, &str); 4] = [
+const NOT_INCLUDED: [(&str, &str); 5] = [
     ("epoll.rs", "this file"),
     ("layering.rs", "source checks only, starts no server"),
     (
@@ -78,6 +79,10 @@ const NOT_INCLUDED: [(&str, &str); 4] = [
     (
         "alloc_count.rs",
         "installs a global allocator; loops over both engines itself",
+    ),
+    (
+        "faults.rs",
+        "global log capture and a re-executed child; has a _std and an _epoll test per case",
     ),
 ];
 

@@ -47,7 +47,7 @@ async fn resets_mid_request(engine: Transport) {
     s.get("/ok", ok).unwrap();
     s.post("/echo", echo).unwrap();
     s.get("/huge", huge).unwrap();
-    let (_handle, addr) = start(s).await;
+    let (_handle, addr) = start_as_configured(s).await;
     let mut kept = Client::connect(addr).await;
     let r = kept.request("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert_eq!(r.status, 200, "{engine:?}");
@@ -136,7 +136,7 @@ async fn back_pressure(engine: Transport) {
     let mut s = server_for(engine, true, 1);
     s.get("/ok", ok).unwrap();
     s.get("/big", big).unwrap();
-    let (_handle, addr) = start(s).await;
+    let (_handle, addr) = start_as_configured(s).await;
 
     let mut pipe = Pipeliner::connect(addr);
     assert!(pipe.write_until_blocked(engine) > 0, "{engine:?}");
@@ -366,7 +366,7 @@ async fn panicking_handler(engine: Transport, recovery: bool) {
     let mut s = server_for(engine, recovery, 2);
     s.get("/who", who).unwrap();
     s.get("/panic", boom).unwrap();
-    let (_handle, addr) = start(s).await;
+    let (_handle, addr) = start_as_configured(s).await;
     let mut groups = connections_by_worker(addr, engine, 2).await;
     let (other_worker, mut others) = groups.pop().expect("second group");
     let (worker, mut same) = groups.pop().expect("first group");

@@ -106,7 +106,13 @@ fn the_checker_sees_grouped_and_plain_paths() {
 
 /// Files under `tests/` allowed to call `Server::start` themselves: the start helpers, and the
 /// allocation-count test (its own global allocator and engine loop; not part of `epoll.rs`).
-const STARTS_SERVERS_ITSELF: [&str; 3] = ["common/mod.rs", "proto/mod.rs", "alloc_count.rs"];
+/// `faults.rs` picks the engine of every test itself (a `_std` and an `_epoll` test per case).
+const STARTS_SERVERS_ITSELF: [&str; 4] = [
+    "common/mod.rs",
+    "proto/mod.rs",
+    "alloc_count.rs",
+    "faults.rs",
+];
 
 /// Ways of running a server that bypass the start helpers (and so `common::engine()`).
 const DIRECT_STARTS: [&str; 4] = [".start()", "Server::start", ".spin()", ".spin_blocking()"];

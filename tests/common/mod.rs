@@ -64,7 +64,13 @@ pub async fn try_start(server: Server) -> khz::Result<ServerHandle> {
 
 /// Starts `server` on [`engine()`] and returns its handle and bound address.
 pub async fn start(server: Server) -> (ServerHandle, SocketAddr) {
-    let handle = try_start(server).await.expect("server starts");
+    start_as_configured(server.transport(engine())).await
+}
+
+/// Starts `server` on the engine it was configured with (for tests that pick the engine
+/// themselves, like `faults.rs`) and returns its handle and bound address.
+pub async fn start_as_configured(server: Server) -> (ServerHandle, SocketAddr) {
+    let handle = server.start().await.expect("server starts");
     let addr = handle.local_addr();
     assert_eq!(addr.ip().to_string(), "127.0.0.1");
     assert_ne!(addr.port(), 0, "local_addr must report the real port");

@@ -29,7 +29,7 @@ async fn emfile_child(engine: Transport) {
     let mut s = server_for(engine, true, 2);
     s.get("/ok", ok).unwrap();
     s.get("/who", who).unwrap();
-    let (_handle, addr) = start(s).await;
+    let (_handle, addr) = start_as_configured(s).await;
     child::serve_commands(|command| {
         if command == "limit" {
             let limit = child::limit_leaving(HEADROOM);
