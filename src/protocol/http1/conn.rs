@@ -6,7 +6,8 @@
 //! the driver would otherwise have to wait for more input (or the write buffer passes
 //! [`H1Config::pipeline_flush_bytes`]). Deadlines: the idle timeout applies while waiting for the
 //! first byte of a request, the read timeout from that byte until the body is complete (408 if
-//! it passes mid-request: slowloris), the write timeout to each flush. On graceful shutdown an
+//! it passes mid-request: slowloris), the write timeout to each flush. A connection still idle
+//! after [`H1Config::idle_release`] gives its buffers' memory back while it waits on. On graceful shutdown an
 //! idle connection closes at once and a busy one finishes its request, answering with
 //! `Connection: close`.
 
@@ -117,7 +118,12 @@ where
                 true
             }
             Some(limit) => {
-                stream_body::call_streaming(&mut conn, service, &mut ex, cfg, limit).await
+                // Boxed: the streaming state (pump, channel, the service call) is the largest
+                // of the driver and would otherwise be part of every idle connection.
+                Box::pin(stream_body::call_streaming(
+                    &mut conn, service, &mut ex, cfg, limit,
+                ))
+                .await
             }
         };
 
@@ -219,11 +225,17 @@ where
             return Ok(HeadEnd::Close);
         }
         let idle = request_deadline.is_none();
-        let deadline = request_deadline.unwrap_or_else(|| Instant::now() + cfg.idle_timeout);
-        let read = tokio::select! {
-            biased;
-            r = conn.fill(0, Some(deadline)) => r,
-            _ = shutdown.draining(), if idle => return Ok(HeadEnd::Close),
+        let read = match request_deadline {
+            Some(deadline) => conn.fill(0, Some(deadline)).await,
+            None => {
+                // Between requests: the buffers are given back if the wait gets long.
+                let now = Instant::now();
+                tokio::select! {
+                    biased;
+                    r = conn.fill_idle(now + cfg.idle_release, now + cfg.idle_timeout) => r,
+                    _ = shutdown.draining() => return Ok(HeadEnd::Close),
+                }
+            }
         };
         match read {
             Ok(0) if idle => return Ok(HeadEnd::Close),
@@ -468,5 +480,104 @@ mod tests {
             err.status,
             http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
         );
+    }
+
+    /// The smallest service: `200 hello` for every request.
+    struct Hello;
+
+    struct HelloExchange {
+        req: Request,
+        resp: crate::protocol::Response,
+    }
+
+    impl Exchange for HelloExchange {
+        fn request_mut(&mut self) -> &mut Request {
+            &mut self.req
+        }
+        fn response_mut(&mut self) -> &mut crate::protocol::Response {
+            &mut self.resp
+        }
+        fn reset(&mut self) {
+            self.req.clear();
+            self.resp.clear();
+        }
+    }
+
+    impl HttpService for Hello {
+        type Exchange = HelloExchange;
+        fn new_exchange(&self, _: ConnInfo) -> HelloExchange {
+            HelloExchange {
+                req: Request::default(),
+                resp: crate::protocol::Response::default(),
+            }
+        }
+        fn call<'a>(
+            &'a self,
+            ex: &'a mut HelloExchange,
+        ) -> impl std::future::Future<Output = ()> + Send + 'a {
+            ex.resp.set_body(Body::Static(b"hello"));
+            std::future::ready(())
+        }
+    }
+
+    fn in_memory_conn() -> (Conn<tokio::io::DuplexStream>, tokio::io::DuplexStream) {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], 1).into();
+        (Conn::new(server, addr, addr), client)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_idle_past_its_release_is_served_again() {
+        use std::time::Duration;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let cfg = H1Config {
+            idle_release: Duration::from_secs(1),
+            date_header: false,
+            server_header: None,
+            ..H1Config::default()
+        };
+        let (conn, mut client) = in_memory_conn();
+        let server = tokio::spawn(async move {
+            serve(conn, &Hello, &cfg, &Shutdown::new()).await;
+        });
+        let expected: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\n\
+content-length: 5\r\n\r\nhello";
+        // Busy (back to back), then idle past the release (the paused clock only moves on once
+        // the server waits), then a head longer than the stack buffer of the lean read.
+        for pause in [0, 0, 3, 10] {
+            tokio::time::sleep(Duration::from_secs(pause)).await;
+            client
+                .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut got = vec![0u8; expected.len()];
+            client.read_exact(&mut got).await.unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&got).to_lowercase(),
+                String::from_utf8_lossy(expected).to_lowercase()
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let long = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n",
+            "p".repeat(10_000)
+        );
+        client.write_all(long.as_bytes()).await.unwrap();
+        let mut got = vec![0u8; expected.len()];
+        client.read_exact(&mut got).await.unwrap();
+        assert!(got.ends_with(b"hello"));
+        drop(client);
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_driver_future_stays_small() {
+        // The driver's future is what every idle connection holds. Cold paths with big state
+        // (lingering close, streamed bodies) must not inflate it: it was 6 KiB once.
+        let (conn, _client) = in_memory_conn();
+        let (cfg, shutdown) = (H1Config::default(), Shutdown::new());
+        let driver = serve(conn, &Hello, &cfg, &shutdown);
+        let size = std::mem::size_of_val(&driver);
+        assert!(size <= 2048, "the HTTP/1.1 driver future is {size} bytes");
     }
 }
