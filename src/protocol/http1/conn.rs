@@ -7,9 +7,9 @@
 //! [`H1Config::pipeline_flush_bytes`]). Deadlines: the idle timeout applies while waiting for the
 //! first byte of a request, the read timeout from that byte until the body is complete (408 if
 //! it passes mid-request: slowloris), the write timeout to each flush. A connection still idle
-//! after [`H1Config::idle_release`] gives its buffers' memory back while it waits on. On graceful shutdown an
-//! idle connection closes at once and a busy one finishes its request, answering with
-//! `Connection: close`.
+//! after [`H1Config::idle_release`] gives its buffers' memory back while it waits on. On
+//! graceful shutdown an idle connection closes at once and a busy one finishes its request,
+//! answering with `Connection: close`.
 
 use std::sync::Arc;
 
@@ -543,7 +543,7 @@ mod tests {
         let expected: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\n\
 content-length: 5\r\n\r\nhello";
         // Busy (back to back), then idle past the release (the paused clock only moves on once
-        // the server waits), then a head longer than the stack buffer of the lean read.
+        // the server waits); after the loop, a head longer than the lean read's stack buffer.
         for pause in [0, 0, 3, 10] {
             tokio::time::sleep(Duration::from_secs(pause)).await;
             client
