@@ -247,7 +247,17 @@ impl<H: HttpService> Suite<H> {
                 let (tcp, read) = conn.into_parts();
                 let io = crate::transport::Rewind::new(tcp, read);
                 if let Some(h2) = &self.h2 {
-                    http2::serve(io, &*self.service, h2, &self.h1, info, &shutdown).await;
+                    // Boxed: HTTP/2's state is twice HTTP/1.1's and would otherwise be part
+                    // of every cleartext connection's future, idle HTTP/1.1 ones included.
+                    Box::pin(http2::serve(
+                        io,
+                        &*self.service,
+                        h2,
+                        &self.h1,
+                        info,
+                        &shutdown,
+                    ))
+                    .await;
                 }
             }
             Sniffed::Close => {}
@@ -273,7 +283,15 @@ impl<H: HttpService> Suite<H> {
             #[cfg(feature = "http2")]
             Some(ALPN_H2) if self.http2_on() => {
                 if let Some(h2) = &self.h2 {
-                    http2::serve(stream, &*self.service, h2, &self.h1, info, &shutdown).await;
+                    Box::pin(http2::serve(
+                        stream,
+                        &*self.service,
+                        h2,
+                        &self.h1,
+                        info,
+                        &shutdown,
+                    ))
+                    .await;
                 }
             }
             None | Some(ALPN_HTTP11) => {

@@ -14,13 +14,21 @@
 //! a node has been dropped, the node's memory is reclaimed in place, so a keep-alive connection in
 //! steady state reads into the same allocation again and again.
 //!
+//! A connection that has gone quiet gives everything back ([`LinkBuffer::release_idle`]), and a
+//! buffer without nodes does not allocate one to *wait* for data: its next read lands in a stack
+//! buffer first and is copied into a node sized for it once bytes have arrived (see
+//! [`LinkBuffer::read_from`]). So a fresh or long-idle connection holds no node at all.
+//!
 //! This module knows nothing of HTTP.
 
 use std::collections::VecDeque;
 use std::io;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::{ready, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 /// Smallest node the buffer allocates.
 pub const MIN_NODE: usize = 1024;
@@ -30,6 +38,8 @@ pub const MAX_NODE: usize = 64 * 1024;
 const MIN_READ: usize = 512;
 /// Initial estimate of a message size (head + body) on a new connection.
 const INITIAL_ESTIMATE: usize = 1024;
+/// Most bytes the first read of a buffer without nodes takes (through a stack buffer).
+const LEAN_READ: usize = 4096;
 
 /// A chain of byte nodes filled by socket reads and consumed from the front.
 ///
@@ -98,6 +108,31 @@ impl LinkBuffer {
     /// Number of linked nodes (for tests and diagnostics).
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// Bytes of node memory the buffer holds: the sum of its nodes' allocation sizes.
+    pub fn capacity(&self) -> usize {
+        self.nodes.iter().map(|n| n.allocated).sum()
+    }
+
+    /// Gives back every node — including the one kept for reuse — and the node list itself,
+    /// when no readable bytes are left: for a connection that has been idle for a while. The
+    /// size estimate is kept, so the next node still fits the connection's traffic. Does
+    /// nothing while bytes are buffered.
+    ///
+    /// ```
+    /// use khz::transport::LinkBuffer;
+    /// let mut buf = LinkBuffer::new();
+    /// buf.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
+    /// buf.skip(buf.len());
+    /// assert!(buf.capacity() > 0); // kept for the next request
+    /// buf.release_idle();
+    /// assert_eq!(buf.capacity(), 0);
+    /// ```
+    pub fn release_idle(&mut self) {
+        if self.len == 0 {
+            self.nodes = VecDeque::new();
+        }
     }
 
     /// The size the next newly linked node will have.
@@ -218,38 +253,8 @@ impl LinkBuffer {
     /// Returns the last node, ready to take at least `min` more bytes, linking a new node (or
     /// reclaiming the last one in place) when needed.
     fn tail_for_write(&mut self, min: usize) -> &mut BytesMut {
-        let target = self.node_size();
-        let want = min.max(MIN_READ);
-        let needs_new = match self.nodes.back_mut() {
-            None => true,
-            Some(tail) => {
-                let spare = tail.buf.capacity() - tail.buf.len();
-                if spare >= want {
-                    false
-                } else if tail.buf.is_empty() && tail.allocated > target.max(want) * 4 {
-                    // Traffic became small: give the oversized node back.
-                    self.nodes.pop_back();
-                    true
-                } else if min > MIN_READ && !tail.buf.is_empty() {
-                    // A message of known size is arriving: grow this node (copying the part
-                    // already read, at most one node) so the message ends up contiguous.
-                    tail.buf.reserve(want);
-                    tail.allocated = tail.allocated.max(tail.buf.capacity());
-                    false
-                } else if tail.buf.len() <= target / 2 {
-                    // Little unread data: compact in place if every view of the node is gone.
-                    let goal = target.max(want + tail.buf.len());
-                    !tail.buf.try_reclaim(goal - tail.buf.len())
-                } else {
-                    true
-                }
-            }
-        };
-        if needs_new {
-            if self.nodes.back().is_some_and(|t| t.buf.is_empty()) {
-                self.nodes.pop_back();
-            }
-            self.nodes.push_back(Node::with_capacity(target.max(want)));
+        if !self.prepare_tail(min) {
+            self.link_node(min);
         }
         match self.nodes.back_mut() {
             Some(tail) => &mut tail.buf,
@@ -257,24 +262,109 @@ impl LinkBuffer {
         }
     }
 
+    /// Readies the last node to take at least `min` more bytes without a new allocation, if it
+    /// can (reclaiming it in place, or growing it for a message of known size). Returns false
+    /// when a new node is needed; an oversized empty tail is dropped on the way.
+    fn prepare_tail(&mut self, min: usize) -> bool {
+        let target = self.node_size();
+        let want = min.max(MIN_READ);
+        let Some(tail) = self.nodes.back_mut() else {
+            return false;
+        };
+        let spare = tail.buf.capacity() - tail.buf.len();
+        if tail.buf.is_empty() && tail.allocated > target.max(want) * 4 {
+            // Traffic became small: give the oversized node back (now, not once its spare
+            // room has been used up by many small messages).
+            self.nodes.pop_back();
+            false
+        } else if spare >= want {
+            true
+        } else if min > MIN_READ && !tail.buf.is_empty() {
+            // A message of known size is arriving: grow this node (copying the part already
+            // read, at most one node) so the message ends up contiguous.
+            tail.buf.reserve(want);
+            tail.allocated = tail.allocated.max(tail.buf.capacity());
+            true
+        } else if tail.buf.len() <= target / 2 {
+            // Little unread data: compact in place if every view of the node is gone.
+            let goal = target.max(want + tail.buf.len());
+            tail.buf.try_reclaim(goal - tail.buf.len())
+        } else {
+            false
+        }
+    }
+
+    /// Links a new node of the adapted size (at least `min` bytes, at least a minimal read),
+    /// replacing an empty tail.
+    fn link_node(&mut self, min: usize) {
+        if self.nodes.back().is_some_and(|t| t.buf.is_empty()) {
+            self.nodes.pop_back();
+        }
+        let size = self.node_size().max(min.max(MIN_READ));
+        self.nodes.push_back(Node::with_capacity(size));
+    }
+
     /// Reads once from `io` into the buffer, with room for at least `hint` bytes (pass 0 when
     /// nothing specific is expected; a body reader passes the bytes it still needs, so a large
     /// body lands in one node). Returns the number of bytes read; 0 means end of stream.
+    ///
+    /// An empty buffer never allocates a node to *wait* in: when it has no node that can take
+    /// the read in place (a new buffer, one after [`release_idle`](Self::release_idle), or one
+    /// whose only node is too small) and `hint` ≤ 4 KiB, the bytes are read into a stack buffer
+    /// that exists only during each poll and copied into a node once they are there. The first
+    /// message of a connection (or of an idle period) gets a node of exactly its size; the next
+    /// one a node of the adapted size, which later messages reuse in place — so a busy
+    /// connection reads without allocating, and one that sent a single request holds a few
+    /// dozen bytes, not a node.
     pub async fn read_from<R: AsyncRead + Unpin + ?Sized>(
         &mut self,
         io: &mut R,
         hint: usize,
     ) -> io::Result<usize> {
-        let tail = self.tail_for_write(hint);
-        let n = io.read_buf(tail).await?;
+        if !self.prepare_tail(hint) {
+            if self.len == 0 && hint <= LEAN_READ {
+                return self.read_lean(io).await;
+            }
+            self.link_node(hint);
+        }
+        let Some(tail) = self.nodes.back_mut() else {
+            unreachable!("a node was just ensured")
+        };
+        let n = io.read_buf(&mut tail.buf).await?;
         self.len += n;
         Ok(n)
+    }
+
+    /// One read through a stack buffer, copied into a node only once bytes have arrived.
+    async fn read_lean<R: AsyncRead + Unpin + ?Sized>(&mut self, io: &mut R) -> io::Result<usize> {
+        std::future::poll_fn(|cx| {
+            let mut scratch = [MaybeUninit::<u8>::uninit(); LEAN_READ];
+            let mut out = ReadBuf::uninit(&mut scratch);
+            ready!(Pin::new(&mut *io).poll_read(cx, &mut out))?;
+            let got = out.filled();
+            if got.is_empty() {
+                // End of stream: nothing to keep.
+            } else if self.nodes.is_empty() && got.len() < LEAN_READ {
+                // The first message after a quiet spell, likely whole: a node of exactly its
+                // size. Should the connection stay busy, the next read links a full node.
+                let mut node = Node::with_capacity(got.len());
+                node.buf.extend_from_slice(got);
+                self.nodes.push_back(node);
+                self.len += got.len();
+            } else {
+                self.extend_from_slice(got);
+            }
+            Poll::Ready(Ok(got.len()))
+        })
+        .await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::FutureExt;
+    use tokio::io::AsyncWriteExt;
 
     #[test]
     fn split_within_one_node_is_zero_copy() {
@@ -374,6 +464,126 @@ mod tests {
             b.observe(100);
         }
         assert_eq!(b.node_size(), MIN_NODE);
+    }
+
+    /// Reads one message of `len` bytes from a source that delivers it in one piece, as a
+    /// connection's driver does: unspecific reads until it is complete, split out, observed.
+    /// Returns where the message lay in memory.
+    async fn pass_message(b: &mut LinkBuffer, len: usize) -> *const u8 {
+        let data = vec![b'm'; len];
+        let mut src = &data[..];
+        while b.len() < len {
+            let n = b.read_from(&mut src, 0).await.unwrap();
+            assert!(n > 0);
+        }
+        let message = b.split_to(len);
+        assert_eq!(message, data);
+        b.observe(len);
+        message.as_ptr()
+    }
+
+    #[tokio::test]
+    async fn nodes_grow_for_large_messages_and_shrink_back_for_small_ones() {
+        let mut b = LinkBuffer::new();
+        pass_message(&mut b, 200).await;
+        let small = b.capacity();
+        assert!(
+            small <= 4096,
+            "a first small request gets a small node ({small})"
+        );
+
+        // Large messages: the estimate grows and so do the nodes, until one message fits in
+        // a single node (read without any merge copy).
+        for _ in 0..12 {
+            pass_message(&mut b, 20_000).await;
+        }
+        assert_eq!(b.node_size(), MAX_NODE);
+        let data = vec![b'x'; 20_000];
+        let mut src = &data[..];
+        b.read_from(&mut src, 0).await.unwrap();
+        assert_eq!(b.len(), 20_000, "the whole message arrived in one read");
+        assert_eq!(b.node_count(), 1);
+        assert!(b.capacity() >= 32 * 1024, "grown: {}", b.capacity());
+        b.skip(20_000);
+
+        // Small messages again: the big node is given back after a few, not kept forever.
+        for _ in 0..30 {
+            pass_message(&mut b, 200).await;
+        }
+        assert_eq!(b.node_size(), MIN_NODE);
+        assert!(
+            b.capacity() <= 2 * MIN_NODE,
+            "shrunk back: {} bytes held",
+            b.capacity()
+        );
+    }
+
+    #[tokio::test]
+    async fn steady_small_traffic_reuses_one_node() {
+        let mut b = LinkBuffer::new();
+        let first = pass_message(&mut b, 300).await;
+        assert_eq!(
+            b.capacity(),
+            300,
+            "a lone first message gets a node of its size"
+        );
+        let second = pass_message(&mut b, 300).await;
+        assert_ne!(first, second);
+        let held = b.capacity();
+        assert_eq!(held, b.node_size(), "a busy connection gets a full node");
+        let node = second as usize..second as usize + held;
+        for _ in 0..200 {
+            let at = pass_message(&mut b, 300).await as usize;
+            assert!(
+                node.contains(&at),
+                "every message lands in the same allocation"
+            );
+        }
+        assert_eq!((b.capacity(), b.node_count()), (held, 1));
+    }
+
+    #[tokio::test]
+    async fn idle_release_gives_every_node_back_and_waiting_allocates_none() {
+        let mut b = LinkBuffer::new();
+        pass_message(&mut b, 500).await;
+        b.extend_from_slice(b"pending");
+        b.release_idle();
+        assert_eq!(b.len(), 7, "never while bytes are buffered");
+        b.skip(7);
+        assert!(b.capacity() > 0);
+        b.release_idle();
+        assert_eq!((b.capacity(), b.node_count()), (0, 0));
+
+        // Waiting for data that has not arrived holds no node.
+        let (mut client, mut server) = tokio::io::duplex(64);
+        assert!(b.read_from(&mut server, 0).now_or_never().is_none());
+        assert_eq!(b.capacity(), 0);
+
+        // Data then lands in a fresh node sized for the traffic seen before the release.
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let n = b.read_from(&mut server, 0).await.unwrap();
+        assert_eq!(n, 18);
+        assert_eq!(b.node_count(), 1);
+        assert_eq!(b.capacity(), 18, "a node of exactly the message's size");
+        assert_eq!(&b.split_to(n)[..], b"GET / HTTP/1.1\r\n\r\n");
+        // End of stream reads as 0 without allocating either.
+        b.release_idle();
+        drop(client);
+        assert_eq!(b.read_from(&mut server, 0).await.unwrap(), 0);
+        assert_eq!(b.capacity(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_fresh_buffer_reads_more_than_the_stack_buffer_in_several_reads() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+        let mut src = &data[..];
+        let mut b = LinkBuffer::new();
+        let first = b.read_from(&mut src, 0).await.unwrap();
+        assert_eq!(first, LEAN_READ);
+        while b.len() < data.len() {
+            assert!(b.read_from(&mut src, 0).await.unwrap() > 0);
+        }
+        assert_eq!(&b.split_to(data.len())[..], &data[..]);
     }
 
     #[tokio::test]

@@ -10,6 +10,8 @@
 //! This module knows nothing of HTTP.
 
 use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{ready, Poll};
 
 use bytes::Bytes;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -93,6 +95,31 @@ impl WriteBuffer {
         self.queued_len = 0;
     }
 
+    /// Bytes of memory the buffer holds (its capacity), whether or not they are in use.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity() + self.queued.capacity() * std::mem::size_of::<(usize, Bytes)>()
+    }
+
+    /// Gives back all memory when nothing waits to be flushed: for a connection that has been
+    /// idle for a while. A busy connection keeps its capacity between requests instead, so
+    /// steady-state traffic does not allocate. Does nothing while bytes are pending.
+    ///
+    /// ```
+    /// use khz::transport::WriteBuffer;
+    /// let mut w = WriteBuffer::new();
+    /// w.write(b"HTTP/1.1 204 No Content\r\n\r\n");
+    /// w.clear();
+    /// assert!(w.capacity() > 0);
+    /// w.release_idle();
+    /// assert_eq!(w.capacity(), 0);
+    /// ```
+    pub fn release_idle(&mut self) {
+        if self.is_empty() {
+            self.buf = Vec::new();
+            self.queued = Vec::new();
+        }
+    }
+
     /// Writes everything to `io` and flushes it. On error the buffer's content is unspecified
     /// and the connection should be closed.
     pub async fn flush<W: AsyncWrite + Unpin + ?Sized>(&mut self, io: &mut W) -> io::Result<()> {
@@ -111,49 +138,64 @@ impl WriteBuffer {
         Ok(())
     }
 
+    /// Writes every segment with vectored writes. The `IoSlice` array lives on the stack of
+    /// each poll only, never in the future's state: a connection waiting on a slow reader holds
+    /// just the count of bytes written so far.
     async fn write_vectored_all<W: AsyncWrite + Unpin + ?Sized>(
-        &mut self,
+        &self,
         io: &mut W,
     ) -> io::Result<()> {
-        // Segments in order: buf[prev..off], queued chunk, ..., buf[last..].
-        let mut segs: Vec<&[u8]> = Vec::with_capacity(self.queued.len() * 2 + 1);
-        let mut prev = 0;
-        for (off, chunk) in &self.queued {
-            if *off > prev {
-                segs.push(&self.buf[prev..*off]);
-            }
-            segs.push(chunk);
-            prev = *off;
-        }
-        if prev < self.buf.len() {
-            segs.push(&self.buf[prev..]);
-        }
-        let mut first = 0; // first segment not fully written
-        let mut offset = 0; // bytes of segs[first] already written
-        while first < segs.len() {
-            let mut iov = [IoSlice::new(&[]); MAX_IOV];
-            let mut k = 0;
-            for (i, seg) in segs[first..].iter().take(MAX_IOV).enumerate() {
-                iov[k] = IoSlice::new(if i == 0 { &seg[offset..] } else { seg });
-                k += 1;
-            }
-            let mut n = io.write_vectored(&iov[..k]).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            while n > 0 && first < segs.len() {
-                let rest = segs[first].len() - offset;
-                if n >= rest {
-                    n -= rest;
-                    first += 1;
-                    offset = 0;
-                } else {
-                    offset += n;
-                    n = 0;
+        let total = self.len();
+        let mut written = 0;
+        std::future::poll_fn(|cx| {
+            while written < total {
+                let mut iov = [IoSlice::new(&[]); MAX_IOV];
+                let k = self.fill_iov(written, &mut iov);
+                let n = ready!(Pin::new(&mut *io).poll_write_vectored(cx, &iov[..k]))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
+                written += n;
             }
+            Poll::Ready(Ok(()))
+        })
+        .await
+    }
+
+    /// The segments in order: `buf[prev..off]`, a queued chunk, …, `buf[last..]`.
+    fn segments(&self) -> impl Iterator<Item = &[u8]> {
+        let mut prev = 0;
+        self.queued
+            .iter()
+            .flat_map(move |(off, chunk)| {
+                let before = &self.buf[prev..*off];
+                prev = *off;
+                [before, &chunk[..]]
+            })
+            .chain(std::iter::once_with(move || {
+                let last = self.queued.last().map_or(0, |(off, _)| *off);
+                &self.buf[last..]
+            }))
+            .filter(|seg| !seg.is_empty())
+    }
+
+    /// Fills `iov` with the unwritten segments, skipping the first `skip` bytes; returns how
+    /// many slots were filled.
+    fn fill_iov<'a>(&'a self, mut skip: usize, iov: &mut [IoSlice<'a>]) -> usize {
+        let mut k = 0;
+        for seg in self.segments() {
+            if k == iov.len() {
+                break;
+            }
+            if skip >= seg.len() {
+                skip -= seg.len();
+                continue;
+            }
+            iov[k] = IoSlice::new(&seg[skip..]);
+            skip = 0;
+            k += 1;
         }
-        Ok(())
+        k
     }
 }
 
@@ -252,6 +294,80 @@ mod tests {
         w.flush(&mut sink).await.unwrap();
         assert_eq!(sink.calls, 1);
         assert_eq!(sink.out.len(), 16 * 38);
+    }
+
+    #[tokio::test]
+    async fn more_segments_than_one_writev_takes_leave_in_order() {
+        let mut w = WriteBuffer::new();
+        let mut expected = Vec::new();
+        for i in 0..(MAX_IOV as u8 + 20) {
+            let head = [b'h', i];
+            let chunk = Bytes::from(vec![i; COPY_THRESHOLD + usize::from(i)]);
+            w.write(&head);
+            w.write_bytes(chunk.clone());
+            if i % 3 == 0 {
+                // Two queued chunks back to back: no contiguous bytes between them.
+                w.write_bytes(chunk.clone());
+                expected.extend_from_slice(&head);
+                expected.extend_from_slice(&chunk);
+            } else {
+                expected.extend_from_slice(&head);
+            }
+            expected.extend_from_slice(&chunk);
+        }
+        w.write(b"end");
+        expected.extend_from_slice(b"end");
+        let mut sink = Trickle {
+            out: Vec::new(),
+            step: 70_000,
+            calls: 0,
+        };
+        w.flush(&mut sink).await.unwrap();
+        assert_eq!(sink.out.len(), expected.len());
+        assert!(sink.out == expected, "bytes out of order");
+        assert!(sink.calls > 1);
+    }
+
+    #[tokio::test]
+    async fn a_pending_flush_holds_no_iovec_array() {
+        // The flush future is part of every connection's state while it writes; the `IoSlice`
+        // array (1 KiB) must live on the stack of each poll, not in the future.
+        let mut w = WriteBuffer::new();
+        w.write_bytes(Bytes::from(vec![0; COPY_THRESHOLD]));
+        let mut sink = tokio::io::sink();
+        let flush = w.flush(&mut sink);
+        let size = std::mem::size_of_val(&flush);
+        assert!(
+            size < MAX_IOV * std::mem::size_of::<IoSlice<'_>>() / 2,
+            "{size} bytes"
+        );
+        flush.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn idle_release_gives_the_capacity_back_once_flushed() {
+        let mut w = WriteBuffer::new();
+        w.write(&[b'x'; 300]);
+        w.write_bytes(Bytes::from(vec![b'y'; COPY_THRESHOLD]));
+        w.release_idle();
+        assert_eq!(
+            w.len(),
+            300 + COPY_THRESHOLD,
+            "never while bytes are pending"
+        );
+        let mut sink = Trickle {
+            out: Vec::new(),
+            step: usize::MAX,
+            calls: 0,
+        };
+        w.flush(&mut sink).await.unwrap();
+        assert!(w.capacity() >= 300, "a busy connection keeps its buffer");
+        w.release_idle();
+        assert_eq!(w.capacity(), 0);
+        // And it works as before afterwards.
+        w.write(b"again");
+        w.flush(&mut sink).await.unwrap();
+        assert!(sink.out.ends_with(b"again"));
     }
 
     #[test]

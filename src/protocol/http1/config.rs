@@ -37,6 +37,11 @@ pub struct H1Config {
     pub linger: Duration,
     /// Flush pipelined responses early once this many bytes are waiting. Default 64 KiB.
     pub pipeline_flush_bytes: usize,
+    /// Time a keep-alive connection waits for its next request before it gives its read and
+    /// write buffers' memory back (it keeps waiting, holding none, until `idle_timeout`).
+    /// Shorter: less memory per idle connection; a connection busier than this never
+    /// allocates per request. Default 1 s.
+    pub idle_release: Duration,
 }
 
 impl Default for H1Config {
@@ -55,6 +60,7 @@ impl Default for H1Config {
             default_content_type: true,
             linger: Duration::from_secs(2),
             pipeline_flush_bytes: 64 * 1024,
+            idle_release: Duration::from_secs(1),
         }
     }
 }
