@@ -59,36 +59,30 @@ enum Limit {
 }
 
 /// `fut`, failing with `TimedOut` once `limit` passes, timed by the connection's `timer`.
-fn timed<'a, T, F>(
-    timer: &'a mut Option<Pin<Box<Sleep>>>,
-    limit: Limit,
-    fut: F,
-) -> impl Future<Output = io::Result<T>> + Send + 'a
+async fn timed<T, F>(timer: &mut Option<Pin<Box<Sleep>>>, limit: Limit, fut: F) -> io::Result<T>
 where
-    F: Future<Output = io::Result<T>> + Send + 'a,
+    F: Future<Output = io::Result<T>>,
 {
-    async move {
-        let mut fut = std::pin::pin!(fut);
-        let mut deadline = match limit {
-            Limit::At(at) => Some(at),
-            Limit::None | Limit::After(_) => None,
+    let mut fut = std::pin::pin!(fut);
+    let mut deadline = match limit {
+        Limit::At(at) => Some(at),
+        Limit::None | Limit::After(_) => None,
+    };
+    std::future::poll_fn(move |cx| {
+        if let Poll::Ready(r) = fut.as_mut().poll(cx) {
+            return Poll::Ready(r);
+        }
+        let at = match (deadline, limit) {
+            (Some(at), _) => at,
+            (None, Limit::After(t)) => *deadline.get_or_insert(Instant::now() + t),
+            (None, _) => return Poll::Pending,
         };
-        std::future::poll_fn(move |cx| {
-            if let Poll::Ready(r) = fut.as_mut().poll(cx) {
-                return Poll::Ready(r);
-            }
-            let at = match (deadline, limit) {
-                (Some(at), _) => at,
-                (None, Limit::After(t)) => *deadline.get_or_insert(Instant::now() + t),
-                (None, _) => return Poll::Pending,
-            };
-            match poll_deadline(timer, cx, at) {
-                Poll::Ready(()) => Poll::Ready(Err(io::ErrorKind::TimedOut.into())),
-                Poll::Pending => Poll::Pending,
-            }
-        })
-        .await
-    }
+        match poll_deadline(timer, cx, at) {
+            Poll::Ready(()) => Poll::Ready(Err(io::ErrorKind::TimedOut.into())),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// Polls the connection's timer for `deadline`: ready once it has passed, otherwise a wake-up
