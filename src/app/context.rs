@@ -85,7 +85,7 @@ impl RequestContext {
                 break;
             };
             self.next_index += 1;
-            handler.call(self).await;
+            handler.call_inline(self).await;
         }
     }
 

@@ -43,6 +43,8 @@ pub mod ut;
 
 pub use body_writer::{BodyWriter, ClientGone};
 pub use context::RequestContext;
-pub use handler::{handler_fn, AsyncHandlerFn, BoxFuture, FnHandler, Handler};
+pub use handler::{
+    handler_fn, AsyncHandlerFn, BoxFuture, FnHandler, Handler, InlineFuture, INLINE_FUTURE_BYTES,
+};
 pub use run::ServerHandle;
 pub use server::{Route, RouteDesc, RouterGroup, Server};
