@@ -7,6 +7,7 @@
 //! | [`base_path`](Server::base_path) | `/` | prefix of every route |
 //! | [`read_timeout`](Server::read_timeout) | 30 s | whole request, from its first byte → 408 |
 //! | [`idle_timeout`](Server::idle_timeout) | 60 s | keep-alive wait for the next request → close |
+//! | [`idle_release`](Server::idle_release) | 1 s | idle that long, a connection gives its buffers back |
 //! | [`write_timeout`](Server::write_timeout) | 60 s | writing one response → drop |
 //! | [`keep_alive`](Server::keep_alive) | on | HTTP keep-alive |
 //! | [`max_request_body_size`](Server::max_request_body_size) | 4 MiB | larger → 413 |
@@ -173,6 +174,14 @@ impl Server {
     /// Time an idle keep-alive connection is kept open.
     pub fn idle_timeout(mut self, t: Duration) -> Self {
         self.opts.h1.idle_timeout = t;
+        self
+    }
+
+    /// Time a keep-alive connection waits for its next request before it gives its buffers'
+    /// memory back (it keeps waiting, holding none, until the idle timeout). Default 1 s; a
+    /// connection busier than this never allocates per request.
+    pub fn idle_release(mut self, t: Duration) -> Self {
+        self.opts.h1.idle_release = t;
         self
     }
 
