@@ -6,6 +6,13 @@
 //! Waiting for the next message is two-phase ([`Conn::fill_idle`]): a connection that is busy
 //! keeps its buffers between messages (so steady traffic allocates nothing), one that stays
 //! quiet past a release time gives both buffers' memory back and waits on holding none.
+//!
+//! Every deadline of a connection is served by one timer of its own, armed lazily: it moves
+//! earlier when a nearer deadline is asked for but never later, and re-arms when it fires
+//! before the deadline in force. A keep-alive connection therefore touches the runtime's timer
+//! wheel about once per timeout period rather than once per request, and the `_within`
+//! variants ([`Conn::fill_within`], [`Conn::flush_within`]) read the clock only if the I/O
+//! actually has to wait.
 
 use std::future::Future;
 use std::io;

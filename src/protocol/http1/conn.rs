@@ -12,9 +12,7 @@
 //! answering with `Connection: close`.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 
 use bytes::BytesMut;
 use futures_util::{FutureExt, StreamExt};
@@ -25,6 +23,7 @@ use tokio::time::Instant;
 
 use super::body::{ChunkedDecoder, Progress};
 use super::config::H1Config;
+use super::drain::{until_draining, DrainWatch};
 use super::encode::{self, Framing};
 use super::error::{self, ProtocolError};
 use super::parse::parse_head;
@@ -81,11 +80,7 @@ where
     let mut ex = service.new_exchange(info);
     // One drain waiter for the connection's life (cheaper than a fresh one per request).
     let waiter = std::pin::pin!(shutdown.draining().fuse());
-    let mut draining = DrainWatch {
-        shutdown,
-        waiter,
-        armed: false,
-    };
+    let mut draining = DrainWatch::new(shutdown, waiter);
     loop {
         let deadline = match read_head(&mut conn, &mut ex, cfg, &mut draining).await {
             Ok(HeadEnd::Parsed(d)) => d,
@@ -263,49 +258,6 @@ where
             Err(_) => return Ok(HeadEnd::Close),
         }
     }
-}
-
-/// The drain signal as one connection's idle waits see it. The waiter future is polled once,
-/// which registers the connection task's waker with the signal; from then on a drain wakes the
-/// task whatever it is doing, and each later idle wait only checks the flag (one atomic load)
-/// instead of polling the waiter again (which takes the signal's lock).
-struct DrainWatch<'s, D> {
-    shutdown: &'s Shutdown,
-    waiter: Pin<&'s mut D>,
-    armed: bool,
-}
-
-impl<D: Future<Output = ()>> DrainWatch<'_, D> {
-    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<()> {
-        if self.armed {
-            return if self.shutdown.is_draining() {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            };
-        }
-        let polled = self.waiter.as_mut().poll(cx);
-        self.armed = polled.is_pending();
-        polled
-    }
-}
-
-/// Runs `fut` unless draining starts first (then `None`).
-async fn until_draining<T, D>(
-    fut: impl Future<Output = T>,
-    draining: &mut DrainWatch<'_, D>,
-) -> Option<T>
-where
-    D: Future<Output = ()>,
-{
-    let mut fut = std::pin::pin!(fut);
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(r) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Some(r));
-        }
-        draining.poll(cx).map(|()| None)
-    })
-    .await
 }
 
 /// Parses a head at the front of the buffer. The first node is tried as it is; only a head that

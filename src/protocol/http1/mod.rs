@@ -9,11 +9,13 @@
 //! - [`encode`]: response encoding.
 //! - [`conn`]: the connection loop.
 //! - `stream_body`: request bodies streamed to a running handler.
+//! - `drain`: graceful shutdown as an idle connection watches for it.
 //! - [`error`]: protocol errors and their status codes.
 
 pub mod body;
 pub mod config;
 pub mod conn;
+mod drain;
 pub mod encode;
 pub mod error;
 pub mod parse;
