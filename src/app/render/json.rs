@@ -121,6 +121,10 @@ fn escape_at(buf: &[u8], i: usize) -> Option<(&'static [u8; 6], usize)> {
 /// Escapes `<`, `>`, `&`, U+2028 and U+2029 in serialized JSON, in place (Go's
 /// `json.HTMLEscape`). Only grows the buffer when something needs escaping.
 pub(crate) fn escape_html(buf: &mut Vec<u8>) {
+    // The common case, nothing to escape, settled by two vectorised scans.
+    if memchr::memchr3(b'<', b'>', b'&', buf).is_none() && memchr::memchr(0xE2, buf).is_none() {
+        return;
+    }
     let mut extra = 0;
     for i in 0..buf.len() {
         if let Some((_, len)) = escape_at(buf, i) {
