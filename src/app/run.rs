@@ -7,11 +7,14 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::server::{Hook, Server};
+use crate::transport::epoll::affinity::cpu_count;
 use crate::transport::{
-    self, Engine, EpollEngine, ListenOptions, Shutdown, StdEngine, TaskTracker, Transport,
+    self, ConnHandler, Engine, EpollEngine, ListenOptions, Shutdown, StdEngine, TaskTracker,
+    Transport,
 };
 use crate::{Error, ErrorKind, Result};
 
@@ -49,6 +52,14 @@ fn resolve(addr: &str) -> Result<SocketAddr> {
                 format!("address {addr:?} resolves to nothing"),
             )
         })
+}
+
+/// Runs `engine`'s accept loop(s) in a task of the current runtime.
+fn spawn_engine<E: Engine, H: ConnHandler>(
+    engine: E,
+    (listener, handler, shutdown, tracker): (TcpListener, Arc<H>, Shutdown, TaskTracker),
+) -> JoinHandle<std::io::Result<()>> {
+    tokio::spawn(async move { engine.serve(listener, handler, shutdown, tracker).await })
 }
 
 /// Logs a line at info level, or prints it when no tracing subscriber is installed (so the
@@ -96,24 +107,14 @@ impl Server {
         let shutdown = Shutdown::new();
         let tracker = TaskTracker::new();
         let handler = Arc::new(self.opts.protocols.suite(service, &self.opts.h1));
-        let accept = {
-            let (shutdown, tracker) = (shutdown.clone(), tracker.clone());
-            match self.opts.transport {
-                Transport::Std => {
-                    let engine = StdEngine::new(self.opts.max_connections);
-                    tokio::spawn(
-                        async move { engine.serve(listener, handler, shutdown, tracker).await },
-                    )
-                }
-                Transport::Epoll => {
-                    let engine =
-                        EpollEngine::new(self.opts.workers.unwrap_or(0), self.opts.max_connections)
-                            .pin_cpus(self.opts.cpu_affinity);
-                    tokio::spawn(
-                        async move { engine.serve(listener, handler, shutdown, tracker).await },
-                    )
-                }
-            }
+        let (max, workers) = (self.opts.max_connections, self.opts.workers.unwrap_or(0));
+        let serving = (listener, handler, shutdown.clone(), tracker.clone());
+        let accept = match self.opts.transport {
+            Transport::Std => spawn_engine(StdEngine::new(max), serving),
+            Transport::Epoll => spawn_engine(
+                EpollEngine::new(workers, max).pin_cpus(self.opts.cpu_affinity),
+                serving,
+            ),
         };
         Ok(ServerHandle {
             addr,
@@ -149,10 +150,7 @@ impl Server {
     pub fn spin_blocking(self) -> Result<()> {
         let rt = match self.opts.transport {
             Transport::Std => {
-                let workers = self
-                    .opts
-                    .workers
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let workers = self.opts.workers.unwrap_or_else(cpu_count);
                 tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(workers)
                     .enable_all()

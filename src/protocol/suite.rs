@@ -238,6 +238,26 @@ impl<H: HttpService> Suite<H> {
         }
     }
 
+    /// Serves HTTP/2 on `io` when HTTP/2 is on. Boxed: HTTP/2's state is twice HTTP/1.1's and
+    /// would otherwise be part of every connection's future, idle HTTP/1.1 ones included.
+    #[cfg(feature = "http2")]
+    async fn serve_h2<T>(&self, io: T, info: ConnInfo, shutdown: &Shutdown)
+    where
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+    {
+        if let Some(h2) = &self.h2 {
+            Box::pin(http2::serve(
+                io,
+                &*self.service,
+                h2,
+                &self.h1,
+                info,
+                shutdown,
+            ))
+            .await;
+        }
+    }
+
     #[cfg(feature = "http2")]
     async fn serve_cleartext(&self, mut conn: Conn<TcpStream>, shutdown: Shutdown) {
         match self.sniff(&mut conn, &shutdown).await {
@@ -246,19 +266,7 @@ impl<H: HttpService> Suite<H> {
                 let info = conn_info(&conn);
                 let (tcp, read) = conn.into_parts();
                 let io = crate::transport::Rewind::new(tcp, read);
-                if let Some(h2) = &self.h2 {
-                    // Boxed: HTTP/2's state is twice HTTP/1.1's and would otherwise be part
-                    // of every cleartext connection's future, idle HTTP/1.1 ones included.
-                    Box::pin(http2::serve(
-                        io,
-                        &*self.service,
-                        h2,
-                        &self.h1,
-                        info,
-                        &shutdown,
-                    ))
-                    .await;
-                }
+                self.serve_h2(io, info, &shutdown).await;
             }
             Sniffed::Close => {}
         }
@@ -281,19 +289,7 @@ impl<H: HttpService> Suite<H> {
         let alpn = negotiated_alpn(&stream).map(<[u8]>::to_vec);
         match alpn.as_deref() {
             #[cfg(feature = "http2")]
-            Some(ALPN_H2) if self.http2_on() => {
-                if let Some(h2) = &self.h2 {
-                    Box::pin(http2::serve(
-                        stream,
-                        &*self.service,
-                        h2,
-                        &self.h1,
-                        info,
-                        &shutdown,
-                    ))
-                    .await;
-                }
-            }
+            Some(ALPN_H2) if self.http2_on() => self.serve_h2(stream, info, &shutdown).await,
             None | Some(ALPN_HTTP11) => {
                 let conn = Conn::new(stream, info.peer, info.local);
                 http1::serve(conn, &*self.service, &self.h1, &shutdown).await;

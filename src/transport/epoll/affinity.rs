@@ -1,5 +1,5 @@
 //! CPU affinity for the epoll engine's workers: the CPUs the process may run on (respecting
-//! `taskset`/cgroup limits), and pinning the calling thread to one of them. Linux only; on other
+//! `taskset`/cgroup limits), how many, and pinning the calling thread to one of them. Linux only; on other
 //! systems there is nothing to pin and both functions are no-ops.
 
 /// The CPUs the calling thread may run on, in increasing order (empty if unknown).
@@ -16,6 +16,11 @@ pub fn allowed_cpus() -> Vec<usize> {
     {
         Vec::new()
     }
+}
+
+/// How many CPUs this process may run on (1 if unknown): the default worker count.
+pub fn cpu_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Pins the calling thread to `cpu`. Failure is logged and otherwise ignored: an unpinned

@@ -65,7 +65,7 @@ impl EpollEngine {
         if self.workers > 0 {
             self.workers
         } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            affinity::cpu_count()
         }
     }
 }
