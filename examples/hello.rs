@@ -34,7 +34,7 @@ async fn json(ctx: &mut RequestContext) {
 }
 
 async fn hello(ctx: &mut RequestContext) {
-    let name = ctx.param("name").unwrap_or("world").to_owned();
+    let name = ctx.param_or("name", "world");
     ctx.string(StatusCode::OK, format!("Hello, {name}!"));
 }
 
@@ -49,7 +49,7 @@ struct User(String);
 
 /// Group middleware: a toy bearer-token check that stores the user for the handler.
 async fn auth(ctx: &mut RequestContext) {
-    match ctx.header("authorization") {
+    match ctx.header("authorization").as_deref() {
         Some("Bearer secret") => ctx.set(User("alice".to_owned())),
         _ => return ctx.abort_with_msg(StatusCode::UNAUTHORIZED, "missing or bad token"),
     }
@@ -72,13 +72,13 @@ async fn main() -> khz::Result<()> {
         )
         .init();
     let port = std::env::var("PORT").unwrap_or_else(|_| "8888".to_owned());
-    let mut server = Server::default().addr(format!("127.0.0.1:{port}"));
+    let server = Server::default().addr(format!("127.0.0.1:{port}"));
     server.middleware(timing);
-    server.get("/", plaintext)?;
-    server.get("/json", json)?;
-    server.get("/hello/:name", hello)?;
-    let mut v1 = server.group("/v1");
+    server.get("/", plaintext);
+    server.get("/json", json);
+    server.get("/hello/:name", hello);
+    let v1 = server.group("/v1");
     v1.middleware(auth);
-    v1.get("/whoami", whoami)?;
+    v1.get("/whoami", whoami);
     server.spin().await
 }

@@ -157,13 +157,13 @@ fn serve() -> khz::Result<()> {
         .as_deref()
         .map_or(Some(Transport::Std), Transport::from_name)
         .ok_or_else(|| khz::Error::new(khz::ErrorKind::Config, "KHZ_ENGINE: std or epoll"))?;
-    let mut server = Server::default()
+    let server = Server::default()
         .transport(engine)
         .addr(format!("127.0.0.1:{port}"))
         .workers(workers)
         .print_routes(false)
         .h2c(true);
-    server.get("/plaintext", plaintext)?;
+    server.get("/plaintext", plaintext);
     server.spin_blocking()
 }
 

@@ -84,8 +84,9 @@ fn main() -> khz::Result<()> {
         .print_routes(false)
         .h2c(true);
     #[cfg(feature = "tls")]
+    #[allow(unused_mut)]
     if let (Ok(cert), Ok(key)) = (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {
-        server = server.tls_pem(cert, key)?;
+        server = server.tls_pem(cert, key);
     }
     for line in ROUTES.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {
@@ -101,14 +102,13 @@ fn main() -> khz::Result<()> {
         };
         let method = Method::from_bytes(method.as_bytes())
             .map_err(|e| khz::Error::from_source(khz::ErrorKind::Config, e))?;
-        let registered = match handler {
+        match handler {
             "plaintext" => server.handle(method, path, plaintext),
             "json" => server.handle(method, path, json),
             "echo" => server.handle(method, path, echo),
             "user_post" => server.handle(method, path, user_post),
             _ => server.handle(method, path, generic),
         };
-        registered?;
     }
     server.spin_blocking()
 }

@@ -1,6 +1,7 @@
-//! A small notes service showing the request API: binding + validation (and what a failed
-//! validation answers), an upload streamed to disk, and Server-Sent Events. Run with
-//! `cargo run --example rest`, then:
+//! A small notes service showing the request API: handlers that fail with `?` (binding +
+//! validation, a parse, a missing record), a path parameter written back without a copy, two
+//! route groups side by side with their own middleware, per-route middleware, an upload
+//! streamed to disk, and Server-Sent Events. Run with `cargo run --example rest`, then:
 //!
 //! ```text
 //! curl -N http://127.0.0.1:8889/events &                       # live feed (SSE)
@@ -10,12 +11,18 @@
 //!      -H 'X-Author: ada' -d '{"title":"","body":"x"}'        # 400 {"code":400,"message":…,"field":"title"}
 //! curl 'http://127.0.0.1:8889/notes?page=1&size=10'
 //! curl http://127.0.0.1:8889/notes/1
+//! curl http://127.0.0.1:8889/notes/x                           # 400: not a number
+//! curl -H 'Accept: application/json' http://127.0.0.1:8889/notes/9   # 404 {"code":404,"message":"no note 9"}
 //! curl -F 'caption=the cat' -F 'file=@Cargo.toml' http://127.0.0.1:8889/notes/1/attachments
+//! curl http://127.0.0.1:8889/hello/ada                         # the parameter, written back
+//! curl -H 'X-Admin-Key: let-me-in' http://127.0.0.1:8889/admin/stats
 //! ```
 //!
 //! `PORT` overrides the port (0 picks a free one). Uploads land in the system temp directory.
 
 use std::sync::{Arc, Mutex};
+
+use khz::protocol::BoxError;
 
 use khz::app::sse::Event;
 use khz::prelude::*;
@@ -44,6 +51,11 @@ struct Notes {
 }
 
 impl Notes {
+    fn find(&self, id: u64) -> Option<Note> {
+        let all = self.store.notes.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().find(|note| note.id == id).cloned()
+    }
+
     fn publish(&self, what: &str, note: &Note) {
         if let Ok(json) = sonic_rs::to_string(note) {
             // No subscriber is fine.
@@ -69,13 +81,15 @@ struct CreateNote {
     body: String,
 }
 
-async fn create(ctx: &mut RequestContext) {
-    let Some(input) = ctx.bind_and_validate_or_reject::<CreateNote>() else {
-        return;
-    };
-    let Some(notes) = ctx.state::<Notes>().cloned() else {
-        return ctx.abort_with_status(StatusCode::INTERNAL_SERVER_ERROR);
-    };
+/// The shared state (a missing one is a server bug: 500).
+fn notes(ctx: &RequestContext) -> khz::Result<Arc<Notes>> {
+    ctx.state::<Notes>()
+        .or_status(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+async fn create(ctx: &mut RequestContext) -> khz::Result<()> {
+    let input = ctx.bind_and_validate::<CreateNote>()?; // 400 JSON naming the field
+    let notes = notes(ctx)?;
     let note = {
         let mut all = notes.store.notes.lock().unwrap_or_else(|e| e.into_inner());
         let note = Note {
@@ -91,6 +105,7 @@ async fn create(ctx: &mut RequestContext) {
     notes.publish("created", &note);
     ctx.set_header("location", format!("/notes/{}", note.id));
     ctx.json(StatusCode::CREATED, &note);
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -109,13 +124,9 @@ fn page_size() -> usize {
     20
 }
 
-async fn list(ctx: &mut RequestContext) {
-    let Some(p) = ctx.bind_query_or_reject::<Page>() else {
-        return;
-    };
-    let Some(notes) = ctx.state::<Notes>() else {
-        return ctx.abort_with_status(StatusCode::INTERNAL_SERVER_ERROR);
-    };
+async fn list(ctx: &mut RequestContext) -> khz::Result<()> {
+    let p = ctx.bind_query::<Page>()?;
+    let notes = notes(ctx)?;
     let page: Vec<Note> = {
         let all = notes.store.notes.lock().unwrap_or_else(|e| e.into_inner());
         all.iter()
@@ -125,26 +136,25 @@ async fn list(ctx: &mut RequestContext) {
             .collect()
     };
     ctx.json(StatusCode::OK, &page);
+    Ok(())
 }
 
-#[derive(khz::Bind)]
-struct NoteId {
-    #[bind(path)]
-    id: u64,
+async fn show(ctx: &mut RequestContext) -> khz::Result<()> {
+    let id: u64 = ctx
+        .param_or("id", "")
+        .parse()
+        .or_status(StatusCode::BAD_REQUEST)?; // "invalid digit found in string"
+    let note = notes(ctx)?
+        .find(id)
+        .ok_or_else(|| khz::Error::status(StatusCode::NOT_FOUND, format!("no note {id}")))?;
+    ctx.json(StatusCode::OK, &note);
+    Ok(())
 }
 
-async fn show(ctx: &mut RequestContext) {
-    let Some(NoteId { id }) = ctx.bind_or_reject::<NoteId>() else {
-        return;
-    };
-    let found = ctx.state::<Notes>().and_then(|n| {
-        let all = n.store.notes.lock().unwrap_or_else(|e| e.into_inner());
-        all.iter().find(|note| note.id == id).cloned()
-    });
-    match found {
-        Some(note) => ctx.json(StatusCode::OK, &note),
-        None => ctx.not_found(),
-    }
+/// A path parameter written back: a view into the request, no `.to_owned()`, no allocation.
+async fn hello(ctx: &mut RequestContext) {
+    let name = ctx.param_or("name", "world");
+    ctx.string(StatusCode::OK, name);
 }
 
 #[derive(khz::Bind)]
@@ -159,32 +169,16 @@ struct Attachment {
 
 /// The body of this route is streamed (see `main`): a large file goes to a temporary file as
 /// it arrives and is then moved, never held in memory.
-async fn attach(ctx: &mut RequestContext) {
-    if let Err(e) = ctx.multipart_form().await {
-        return e.abort_json(ctx);
-    }
-    let Some(a) = ctx.bind_or_reject::<Attachment>() else {
-        return;
-    };
-    let Some(notes) = ctx.state::<Notes>().cloned() else {
-        return ctx.abort_with_status(StatusCode::INTERNAL_SERVER_ERROR);
-    };
-    if !notes
-        .store
-        .notes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .any(|n| n.id == a.id)
-    {
-        return ctx.not_found();
+async fn attach(ctx: &mut RequestContext) -> Result<(), BoxError> {
+    ctx.multipart_form().await?; // 400 / 413 / 415 with the reason
+    let a = ctx.bind::<Attachment>()?;
+    let notes = notes(ctx)?;
+    if notes.find(a.id).is_none() {
+        return Err(khz::Error::status(StatusCode::NOT_FOUND, "no such note").into());
     }
     let name = format!("khz-note-{}-{}", a.id, a.file.file_name());
     let dest = std::env::temp_dir().join(&name);
-    if let Err(e) = ctx.save_uploaded_file(&a.file, &dest).await {
-        tracing::error!(error = %e, "saving upload failed");
-        return ctx.abort_with_status(StatusCode::INTERNAL_SERVER_ERROR);
-    }
+    ctx.save_uploaded_file(&a.file, &dest).await?; // an I/O error: 500, logged with its cause
     let note = {
         let mut all = notes.store.notes.lock().unwrap_or_else(|e| e.into_inner());
         all.iter_mut().find(|n| n.id == a.id).map(|n| {
@@ -211,6 +205,33 @@ async fn attach(ctx: &mut RequestContext) {
             caption,
         },
     );
+    Ok(())
+}
+
+/// Per-route middleware on `POST /notes`: every creation is logged with its outcome.
+async fn audit(ctx: &mut RequestContext) {
+    ctx.next().await;
+    let status = ctx.response().status();
+    tracing::info!(status = status.as_u16(), error = ?ctx.error().map(|e| e.to_string()), "note creation");
+}
+
+/// Group middleware of `/admin`: a middleware that answers and returns ends the chain, so the
+/// handler behind it never runs for a bad key.
+async fn admin_key(ctx: &mut RequestContext) {
+    if ctx.header("x-admin-key").as_deref() != Some("let-me-in") {
+        ctx.render_error(StatusCode::UNAUTHORIZED, "admin key required");
+    }
+}
+
+async fn stats(ctx: &mut RequestContext) -> khz::Result<()> {
+    let count = notes(ctx)?
+        .store
+        .notes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .len();
+    ctx.json(StatusCode::OK, &serde_json::json!({ "notes": count }));
+    Ok(())
 }
 
 /// The live feed: every change as an SSE event, ids counting from the client's
@@ -258,13 +279,18 @@ fn main() -> khz::Result<()> {
         store: Arc::default(),
         feed,
     };
-    let mut server = Server::default()
+    let server = Server::default()
         .addr(format!("127.0.0.1:{port}"))
         .with_state(state);
-    server.post("/notes", create)?;
-    server.get("/notes", list)?;
-    server.get("/notes/:id", show)?;
-    server.post("/notes/:id/attachments", attach)?.stream_body();
-    server.get("/events", events)?;
-    server.spin_blocking()
+    // Two groups alive side by side, each with its own middleware.
+    let notes = server.group("/notes");
+    let admin = server.group("/admin").middleware(admin_key);
+    notes.post("", create).middleware(audit);
+    notes.get("", list);
+    notes.get("/:id", show);
+    notes.post("/:id/attachments", attach).stream_body();
+    admin.get("/stats", stats);
+    server.get("/hello/:name", hello);
+    server.get("/events", events);
+    server.spin_blocking() // a conflicting route would be reported here, naming both
 }

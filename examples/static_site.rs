@@ -39,17 +39,17 @@ async fn main() -> khz::Result<()> {
         .unwrap_or_else(|| "./public".to_owned());
     let port = std::env::var("PORT").unwrap_or_else(|_| "8888".to_owned());
     let browse = std::env::var("BROWSE").is_ok_and(|v| v == "1");
-    let mut server = Server::default()
+    let server = Server::default()
         .addr(format!("127.0.0.1:{port}"))
         .with_state(Root(root.clone().into()));
-    server.get("/api/status", status)?;
-    server.get("/download", download)?;
+    server.get("/api/status", status);
+    server.get("/download", download);
     server.static_fs(
         "/",
         StaticDir::new(root)
             .precompressed(true)
             .browse(browse)
             .cache_control("public, max-age=60"),
-    )?;
+    );
     server.spin().await
 }

@@ -15,11 +15,13 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> khz::Result<()> {
-//!     let mut server = Server::default().addr("127.0.0.1:8888");
-//!     server.get("/", hello)?;
+//!     let server = Server::default().addr("127.0.0.1:8888");
+//!     server.get("/", hello);
 //!     server.spin().await
 //! }
 //! ```
+
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod common;
@@ -39,7 +41,10 @@ pub use khz_macros::Bind;
 /// The names most programs need: `use khz::prelude::*;`.
 pub mod prelude {
     pub use crate::app::bind::{Bind, BindError, Validate};
-    pub use crate::app::{handler_fn, BoxFuture, Handler, RequestContext, RouterGroup, Server};
+    pub use crate::app::{
+        handler_fn, BoxFuture, ByteString, Handler, OrStatus, RequestContext, ResponseError,
+        RouterGroup, Server,
+    };
     pub use crate::protocol::BoxError;
     pub use crate::transport::Transport;
     pub use crate::{Error, ErrorKind, Result};

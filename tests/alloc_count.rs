@@ -266,29 +266,28 @@ async fn user_post(ctx: &mut RequestContext) {
 }
 
 fn plain_server() -> Server {
-    let mut s = Server::new();
-    s.get("/plaintext", plaintext).expect("route");
+    let s = Server::new();
+    s.get("/plaintext", plaintext);
     s
 }
 
 fn middleware_server() -> Server {
-    let mut s = Server::new();
+    let s = Server::new();
     s.middleware(pass_through);
-    s.get("/plaintext", plaintext).expect("route");
+    s.get("/plaintext", plaintext);
     s
 }
 
 fn default_server() -> Server {
-    let mut s = Server::default();
-    s.get("/plaintext", plaintext).expect("route");
+    let s = Server::default();
+    s.get("/plaintext", plaintext);
     s
 }
 
 fn json_server() -> Server {
-    let mut s = Server::new();
-    s.get("/json", json).expect("route");
-    s.get("/api/users/:id/posts/:post_id", user_post)
-        .expect("route");
+    let s = Server::new();
+    s.get("/json", json);
+    s.get("/api/users/:id/posts/:post_id", user_post);
     s
 }
 

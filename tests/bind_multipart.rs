@@ -28,22 +28,20 @@ struct Upload {
     cover: Option<UploadedFile>,
 }
 
-async fn upload(ctx: &mut RequestContext) {
+async fn upload(ctx: &mut RequestContext) -> khz::Result<()> {
     if ctx
         .content_type()
         .is_some_and(|ct| ct.starts_with("multipart/"))
     {
         if let Err(e) = ctx.multipart_form().await {
-            return e.abort(ctx);
+            {
+                e.abort(ctx);
+                return Ok(());
+            }
         }
     }
-    let Some(u) = ctx.bind_and_validate_or_reject::<Upload>() else {
-        return;
-    };
-    let avatar = match u.avatar.bytes().await {
-        Ok(b) => b,
-        Err(_) => return ctx.abort_with_status(StatusCode::INTERNAL_SERVER_ERROR),
-    };
+    let u = ctx.bind_and_validate::<Upload>()?;
+    let avatar = u.avatar.bytes().await?; // an I/O error: 500
     let sum: u64 = avatar.iter().map(|&b| u64::from(b)).sum();
     ctx.string(
         StatusCode::OK,
@@ -63,24 +61,24 @@ async fn upload(ctx: &mut RequestContext) {
             u.cover.is_some()
         ),
     );
+    Ok(())
 }
 
 /// Binds without parsing the form first (a program mistake).
-async fn forgetful(ctx: &mut RequestContext) {
-    let Some(u) = ctx.bind_or_reject::<Upload>() else {
-        return;
-    };
+async fn forgetful(ctx: &mut RequestContext) -> khz::Result<()> {
+    let u = ctx.bind::<Upload>()?;
     ctx.string(StatusCode::OK, u.title);
+    Ok(())
 }
 
 async fn serve() -> SocketAddr {
-    let mut s = server()
+    let s = server()
         .max_request_body_size(64 * 1024)
         .multipart_memory_threshold(16 * 1024);
-    s.get("/ok", ok).unwrap();
-    s.post("/upload", upload).unwrap();
-    s.post("/big", upload).unwrap().stream_body();
-    s.post("/forgetful", forgetful).unwrap();
+    s.get("/ok", ok);
+    s.post("/upload", upload);
+    s.post("/big", upload).stream_body();
+    s.post("/forgetful", forgetful);
     let (handle, addr) = start(s).await;
     std::mem::forget(handle);
     addr

@@ -67,15 +67,14 @@ pub struct CreateNote {
     pub title: String,
 }
 
-async fn create_note(ctx: &mut RequestContext) {
-    let Some(n) = ctx.bind_and_validate_or_reject::<CreateNote>() else {
-        return;
-    };
+async fn create_note(ctx: &mut RequestContext) -> khz::Result<()> {
+    let n = ctx.bind_and_validate::<CreateNote>()?;
     let text = format!(
         "id={} page={:?} size={} tags={:?} priority={:?} token={} session={:?} count={} labels={:?} title={}",
         n.id, n.page, n.size, n.tags, n.priority, n.token, n.session, n.meta.count, n.meta.labels, n.title
     );
     ctx.string(StatusCode::CREATED, text);
+    Ok(())
 }
 
 #[derive(Debug, khz::Bind)]
@@ -88,14 +87,13 @@ struct Login {
     roles: Vec<String>,
 }
 
-async fn login(ctx: &mut RequestContext) {
-    let Some(l) = ctx.bind_or_reject::<Login>() else {
-        return;
-    };
+async fn login(ctx: &mut RequestContext) -> khz::Result<()> {
+    let l = ctx.bind::<Login>()?;
     ctx.string(
         StatusCode::OK,
         format!("{} {} {:?}", l.user, l.remember, l.roles),
     );
+    Ok(())
 }
 
 #[derive(khz::Bind)]
@@ -104,18 +102,18 @@ struct Upload {
     body: Bytes,
 }
 
-async fn upload(ctx: &mut RequestContext) {
-    let Some(u) = ctx.bind_or_reject::<Upload>() else {
-        return;
-    };
+async fn upload(ctx: &mut RequestContext) -> khz::Result<()> {
+    let u = ctx.bind::<Upload>()?;
     ctx.string(StatusCode::OK, u.body.len().to_string());
+    Ok(())
 }
 
-async fn upload_after_read(ctx: &mut RequestContext) {
+async fn upload_after_read(ctx: &mut RequestContext) -> khz::Result<()> {
     if let Err(e) = ctx.read_body().await {
-        return ctx.abort_with_msg(e.status(), e.to_string());
+        ctx.abort_with_msg(e.status(), e.to_string());
+        return Ok(());
     }
-    upload(ctx).await;
+    upload(ctx).await
 }
 
 /// A header-only struct, for the custom renderer.
@@ -126,11 +124,10 @@ struct Authed {
     token: String,
 }
 
-async fn authed(ctx: &mut RequestContext) {
-    if ctx.bind_or_reject::<Authed>().is_none() {
-        return;
-    }
+async fn authed(ctx: &mut RequestContext) -> khz::Result<()> {
+    ctx.bind::<Authed>()?;
     ctx.string(StatusCode::OK, "in");
+    Ok(())
 }
 
 /// Marks that the chain went on after a handler that may have rejected.
@@ -153,10 +150,10 @@ fn json(r: &Resp) -> serde_json::Value {
 }
 
 async fn note_server() -> std::net::SocketAddr {
-    let mut s = server();
+    let s = server();
     s.middleware(after);
-    s.post("/notes/:note_id", create_note).unwrap();
-    s.post("/login", login).unwrap();
+    s.post("/notes/:note_id", create_note);
+    s.post("/login", login);
     start(s).await.1
 }
 
@@ -167,10 +164,10 @@ const JSON_HEADERS: &str =
 #[tokio::test]
 async fn every_source_over_a_socket() {
     for proto in Proto::all() {
-        let mut s = server();
+        let s = server();
         s.middleware(after);
-        s.post("/notes/:note_id", create_note).unwrap();
-        s.post("/login", login).unwrap();
+        s.post("/notes/:note_id", create_note);
+        s.post("/login", login);
         let at = At::start(proto, s).await;
         let headers = [
             ("content-type", "application/json"),
@@ -309,7 +306,7 @@ async fn errors_over_a_socket_are_json_naming_the_field() {
 
 #[tokio::test]
 async fn custom_renderer_answers_bind_errors() {
-    let mut s = server();
+    let s = server();
     s.middleware(after);
     s.bind_error_handler(|ctx: &mut RequestContext, err: &BindError| {
         let status = if err.source() == Some(Source::Header) {
@@ -319,7 +316,7 @@ async fn custom_renderer_answers_bind_errors() {
         };
         ctx.string(status, format!("nope: {}", err.field().unwrap_or("-")));
     });
-    s.get("/in", authed).unwrap();
+    s.get("/in", authed);
     let (_h, addr) = start(s).await;
     let r = get(addr, "/in").await;
     assert_eq!((r.status, r.text().as_str()), (401, "nope: X-Token"));
@@ -334,10 +331,10 @@ async fn custom_renderer_answers_bind_errors() {
 
 #[tokio::test]
 async fn streamed_bodies_must_be_read_before_binding() {
-    let mut s = server();
-    s.post("/raw", upload).unwrap().stream_body();
-    s.post("/read", upload_after_read).unwrap().stream_body();
-    s.post("/buffered", upload).unwrap();
+    let s = server();
+    s.post("/raw", upload).stream_body();
+    s.post("/read", upload_after_read).stream_body();
+    s.post("/buffered", upload);
     let (_h, addr) = start(s).await;
     let req =
         |path: &str| format!("POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");

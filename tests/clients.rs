@@ -32,11 +32,11 @@ async fn peer_port(ctx: &mut RequestContext) {
 }
 
 async fn serve() -> SocketAddr {
-    let mut s = server();
-    s.get("/ok", ok).unwrap();
-    s.post("/echo", echo_framing).unwrap();
-    s.put("/echo", echo_framing).unwrap();
-    s.get("/port", peer_port).unwrap();
+    let s = server();
+    s.get("/ok", ok);
+    s.post("/echo", echo_framing);
+    s.put("/echo", echo_framing);
+    s.get("/port", peer_port);
     let (handle, addr) = start(s).await;
     std::mem::forget(handle);
     addr

@@ -43,20 +43,20 @@ fn the_crate_name_picks_the_engine() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_of_every_start_helper_run_on_the_chosen_engine() {
-    let mut s = server();
-    s.get("/thread", thread_name).unwrap();
+    let s = server();
+    s.get("/thread", thread_name);
     let (_h, addr) = start(s).await;
     assert_on_engine(&get(addr, "/thread").await.text(), "common::start");
 
     for p in Proto::all() {
-        let mut s = bare_server();
-        s.get("/thread", thread_name).unwrap();
+        let s = bare_server();
+        s.get("/thread", thread_name);
         let (_h, addr) = p.start(s).await;
         let r = p.client(addr).await.get("/thread").await;
         assert_on_engine(&r.text(), &format!("Proto::start over {p}"));
 
-        let mut s = server();
-        s.get("/thread", thread_name).unwrap();
+        let s = server();
+        s.get("/thread", thread_name);
         let at = At::start(p, s).await;
         assert_on_engine(
             &at.get("/thread").await.text(),
@@ -68,10 +68,10 @@ async fn servers_of_every_start_helper_run_on_the_chosen_engine() {
 #[tokio::test]
 async fn a_server_built_without_the_helpers_is_moved_onto_the_engine_by_start() {
     // `Server::new()` says nothing about the engine; `common::start` decides.
-    let mut s = Server::new()
+    let s = Server::new()
         .print_routes(false)
         .listener(loopback_listener());
-    s.get("/thread", thread_name).unwrap();
+    s.get("/thread", thread_name);
     let (_h, addr) = start(s).await;
     assert_on_engine(
         &get(addr, "/thread").await.text(),
@@ -88,11 +88,11 @@ const SPREAD_CONNECTIONS: usize = 32;
 async fn an_addr_bound_server_spreads_connections_over_its_workers() {
     // `addr` (not `listener`) is the production path: on epoll, one SO_REUSEPORT listener per
     // worker. The suite's other servers get a plain listener, whose descriptor workers share.
-    let mut s = Server::new()
+    let s = Server::new()
         .print_routes(false)
         .addr("127.0.0.1:0")
         .workers(2);
-    s.get("/thread", thread_name).unwrap();
+    s.get("/thread", thread_name);
     let (handle, addr) = start(s).await;
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..SPREAD_CONNECTIONS {

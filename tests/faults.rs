@@ -43,10 +43,10 @@ async fn resets_mid_request(engine: Transport) {
     let log = server_log();
     watch_panics();
     let panics = unexpected_panics();
-    let mut s = server_for(engine, true, 2);
-    s.get("/ok", ok).unwrap();
-    s.post("/echo", echo).unwrap();
-    s.get("/huge", huge).unwrap();
+    let s = server_for(engine, true, 2);
+    s.get("/ok", ok);
+    s.post("/echo", echo);
+    s.get("/huge", huge);
     let (_handle, addr) = start_as_configured(s).await;
     let mut kept = Client::connect(addr).await;
     let r = kept.request("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
@@ -133,9 +133,9 @@ const MAX_ROUNDS: usize = 50;
 async fn back_pressure(engine: Transport) {
     watch_panics();
     let panics = unexpected_panics();
-    let mut s = server_for(engine, true, 1);
-    s.get("/ok", ok).unwrap();
-    s.get("/big", big).unwrap();
+    let s = server_for(engine, true, 1);
+    s.get("/ok", ok);
+    s.get("/big", big);
     let (_handle, addr) = start_as_configured(s).await;
 
     let mut pipe = Pipeliner::connect(addr);
@@ -267,12 +267,12 @@ async fn blocking_handler(engine: Transport, server_rt: tokio::runtime::Handle) 
     let (entered_tx, mut entered) = mpsc::unbounded_channel();
     // Dropping the sender (also when the test fails) unblocks the handler.
     let (release, release_rx) = std::sync::mpsc::channel();
-    let mut s = server_for(engine, true, 2).with_state(Gate {
+    let s = server_for(engine, true, 2).with_state(Gate {
         entered: entered_tx,
         release: Mutex::new(release_rx),
     });
-    s.get("/who", who).unwrap();
-    s.get("/block", block).unwrap();
+    s.get("/who", who);
+    s.get("/block", block);
     let handle = server_rt
         .spawn(s.start())
         .await
@@ -363,9 +363,9 @@ async fn expect_500_or_close(c: &mut Client, engine: Transport) {
 /// Either way the worker is alive: its other connections, the other worker's, and new ones are
 /// served.
 async fn panicking_handler(engine: Transport, recovery: bool) {
-    let mut s = server_for(engine, recovery, 2);
-    s.get("/who", who).unwrap();
-    s.get("/panic", boom).unwrap();
+    let s = server_for(engine, recovery, 2);
+    s.get("/who", who);
+    s.get("/panic", boom);
     let (_handle, addr) = start_as_configured(s).await;
     let mut groups = connections_by_worker(addr, engine, 2).await;
     let (other_worker, mut others) = groups.pop().expect("second group");

@@ -35,9 +35,9 @@ async fn show_streamed(ctx: &mut RequestContext) {
 }
 
 async fn serve(proto: Proto) -> At {
-    let mut s = server();
-    s.post("/form", show).unwrap();
-    s.post("/streamed", show_streamed).unwrap().stream_body();
+    let s = server();
+    s.post("/form", show);
+    s.post("/streamed", show_streamed).stream_body();
     At::start(proto, s).await
 }
 
@@ -131,8 +131,8 @@ async fn a_streamed_route_reads_the_form_after_read_body() {
 
 #[tokio::test]
 async fn in_process_with_ut() {
-    let mut s = Server::new();
-    s.post("/form", show).unwrap();
+    let s = Server::new();
+    s.post("/form", show);
     let res = perform_request(
         &s,
         Method::POST,

@@ -47,13 +47,13 @@ async fn boom(ctx: &mut RequestContext) {
 async fn panic_is_500_for_that_request_only() {
     let (entered_tx, mut entered) = mpsc::unbounded_channel();
     let release = Arc::new(Notify::new());
-    let mut s = server().with_state(Gate {
+    let s = server().with_state(Gate {
         entered: entered_tx,
         release: release.clone(),
     });
-    s.get("/ok", ok).unwrap();
-    s.get("/panic", boom).unwrap();
-    s.get("/blocked", blocked).unwrap();
+    s.get("/ok", ok);
+    s.get("/panic", boom);
+    s.get("/blocked", blocked);
     let (_handle, addr) = start(s).await;
 
     // A request in flight on another connection while the panics happen.
@@ -87,9 +87,9 @@ async fn panic_is_500_for_that_request_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_panics_do_not_disturb_concurrent_requests() {
     for proto in Proto::all() {
-        let mut s = server();
-        s.get("/ok", ok).unwrap();
-        s.get("/panic", boom).unwrap();
+        let s = server();
+        s.get("/ok", ok);
+        s.get("/panic", boom);
         let (_handle, addr) = proto.start(s).await;
         let mut tasks = Vec::new();
         for i in 0..16 {
@@ -111,9 +111,9 @@ async fn concurrent_panics_do_not_disturb_concurrent_requests() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_recovery_a_panic_does_not_take_the_server_down() {
-    let mut s = bare_server();
-    s.get("/ok", ok).unwrap();
-    s.get("/panic", boom).unwrap();
+    let s = bare_server();
+    s.get("/ok", ok);
+    s.get("/panic", boom);
     let (_handle, addr) = start(s).await;
     let mut c = Client::connect(addr).await;
     c.send_lenient("GET /panic HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -133,7 +133,7 @@ async fn note_abort(ctx: &mut RequestContext) {
 }
 
 async fn guard(ctx: &mut RequestContext) {
-    match ctx.header("x-token") {
+    match ctx.header("x-token").as_deref() {
         None => return ctx.abort_with_status(StatusCode::FORBIDDEN),
         Some("bad") => return ctx.abort_with_msg(StatusCode::UNAUTHORIZED, "bad token"),
         Some("tea") => {
@@ -156,11 +156,11 @@ async fn counted(ctx: &mut RequestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abort_stops_the_chain() {
     for proto in Proto::all() {
-        let mut s = server().with_state(HandlerRuns::default());
+        let s = server().with_state(HandlerRuns::default());
         s.middleware(note_abort);
-        let mut g = s.group("/private");
+        let g = s.group("/private");
         g.middleware(guard);
-        g.get("/thing", counted).unwrap();
+        g.get("/thing", counted);
         let (_handle, addr) = proto.start(s).await;
 
         let mut c = proto.client(addr).await;
@@ -202,10 +202,10 @@ async fn count(ctx: &mut RequestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aborted_requests_never_reach_the_handler() {
     for proto in Proto::all() {
-        let mut s = server().with_state(HandlerRuns::default());
+        let s = server().with_state(HandlerRuns::default());
         s.middleware(guard);
-        s.get("/thing", counted).unwrap();
-        s.get("/count", count).unwrap();
+        s.get("/thing", counted);
+        s.get("/count", count);
         let (_handle, addr) = proto.start(s).await;
         let mut c = proto.client(addr).await;
         for token in [None, Some("bad"), Some("tea"), Some("go")] {
@@ -247,9 +247,9 @@ async fn whoami(ctx: &mut RequestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_keys_flow_from_middleware_and_reset_per_request() {
     for proto in Proto::all() {
-        let mut s = server();
+        let s = server();
         s.middleware(identify);
-        s.get("/me", whoami).unwrap();
+        s.get("/me", whoami);
         let (_handle, addr) = proto.start(s).await;
         let mut c = proto.client(addr).await;
         let r = c.request("GET", "/me", &[("x-user", "42")], "").await;
@@ -279,11 +279,11 @@ async fn hit(ctx: &mut RequestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_state_is_seen_by_every_connection() {
     for proto in Proto::all() {
-        let mut s = server()
+        let s = server()
             .with_state(Hits(AtomicUsize::new(0)))
             .with_state(AppName("first"))
             .with_state(AppName("khz-test"));
-        s.get("/hit", hit).unwrap();
+        s.get("/hit", hit);
         let (_handle, addr) = proto.start(s).await;
         let mut a = proto.client(addr).await;
         let mut b = proto.client(addr).await;
@@ -306,18 +306,18 @@ async fn inspect(ctx: &mut RequestContext) {
         format!("b={}", ctx.query_all("b").join("|")),
         format!("plus={}", ctx.query("plus").as_deref().unwrap_or("-")),
         format!("none={}", ctx.query_or("none", "dflt")),
-        format!("custom={}", ctx.header("x-CUSTOM").unwrap_or("-")),
+        format!("custom={}", ctx.header("x-CUSTOM").unwrap_or_else(|| "-".into())),
         format!(
             "raw={:?}",
             ctx.header_bytes("x-raw")
                 .map(<[u8]>::to_vec)
                 .unwrap_or_default()
         ),
-        format!("host={}", ctx.host().unwrap_or("-")),
+        format!("host={}", ctx.host().unwrap_or_else(|| "-".into())),
         format!("ctype={}", ctx.content_type().unwrap_or("-")),
-        format!("session={}", ctx.cookie("session").unwrap_or("-")),
-        format!("theme={}", ctx.cookie("theme").unwrap_or("-")),
-        format!("nocookie={}", ctx.cookie("absent").unwrap_or("-")),
+        format!("session={}", ctx.cookie("session").unwrap_or_else(|| "-".into())),
+        format!("theme={}", ctx.cookie("theme").unwrap_or_else(|| "-".into())),
+        format!("nocookie={}", ctx.cookie("absent").unwrap_or_else(|| "-".into())),
         format!("headers={}", ctx.headers().len()),
         format!("body={}", String::from_utf8_lossy(ctx.body())),
         format!("peer={}", ctx.remote_addr()),
@@ -329,8 +329,8 @@ async fn inspect(ctx: &mut RequestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_accessors() {
     for proto in Proto::all() {
-        let mut s = server();
-        s.post("/in/:seg", inspect).unwrap();
+        let s = server();
+        s.post("/in/:seg", inspect);
         let (_handle, addr) = proto.start(s).await;
         let mut c = proto.client(addr).await;
         let r = c
@@ -427,11 +427,11 @@ async fn header_injection(ctx: &mut RequestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renderers() {
     for proto in Proto::all() {
-        let mut s = server();
-        s.get("/json", render_json).unwrap();
-        s.get("/data", render_data).unwrap();
-        s.get("/redirect", render_redirect).unwrap();
-        s.get("/headers", header_injection).unwrap();
+        let s = server();
+        s.get("/json", render_json);
+        s.get("/data", render_data);
+        s.get("/redirect", render_redirect);
+        s.get("/headers", header_injection);
         let (_handle, addr) = proto.start(s).await;
         let mut c = proto.client(addr).await;
 
@@ -497,9 +497,9 @@ async fn failing_stream(ctx: &mut RequestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_sends_each_chunk_as_it_is_produced() {
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut s = server().with_state(Feed(Mutex::new(Some(rx))));
-    s.get("/live", live).unwrap();
-    s.get("/ok", ok).unwrap();
+    let s = server().with_state(Feed(Mutex::new(Some(rx))));
+    s.get("/live", live);
+    s.get("/ok", ok);
     let (_handle, addr) = start(s).await;
     let mut c = Client::connect(addr).await;
     c.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n").await;
@@ -538,9 +538,9 @@ async fn stream_sends_each_chunk_as_it_is_produced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_stream_ends_the_connection_without_a_last_chunk() {
-    let mut s = server();
-    s.get("/fail", failing_stream).unwrap();
-    s.get("/ok", ok).unwrap();
+    let s = server();
+    s.get("/fail", failing_stream);
+    s.get("/ok", ok);
     let (_handle, addr) = start(s).await;
     let mut c = Client::connect(addr).await;
     c.send("GET /fail HTTP/1.1\r\nHost: x\r\n\r\n").await;
@@ -563,7 +563,7 @@ async fn closure_handlers_capture_state() {
         let greeting = Arc::new(String::from("hello from a closure"));
         let calls = Arc::new(AtomicUsize::new(0));
         let calls_in = calls.clone();
-        let mut s = server();
+        let s = server();
         s.get(
             "/greet/:name",
             khz::app::handler_fn(move |ctx: &mut RequestContext| {
@@ -571,12 +571,11 @@ async fn closure_handlers_capture_state() {
                 let calls = calls_in.clone();
                 Box::pin(async move {
                     calls.fetch_add(1, Ordering::SeqCst);
-                    let name = ctx.param("name").unwrap_or("?").to_owned();
+                    let name = ctx.param_or("name", "?");
                     ctx.string(StatusCode::OK, format!("{greeting}, {name}"));
                 })
             }),
-        )
-        .unwrap();
+        );
         let (_handle, addr) = proto.start(s).await;
         let mut c = proto.client(addr).await;
         assert_eq!(
@@ -594,10 +593,10 @@ async fn closure_handlers_capture_state() {
 // ----- in-process testing ------------------------------------------------------------------
 
 async fn ut_show(ctx: &mut RequestContext) {
-    let id = ctx.param("id").unwrap_or("?").to_owned();
-    let x = ctx.query("x").map(|v| v.into_owned()).unwrap_or_default();
-    let h = ctx.header("x-h").unwrap_or("-").to_owned();
-    ctx.set_header("x-seen", h);
+    let id = ctx.param_or("id", "?");
+    let x = ctx.query("x").map(|v| v.to_string()).unwrap_or_default();
+    let h = ctx.header("x-h").unwrap_or_else(|| "-".into());
+    ctx.set_header("x-seen", &*h);
     ctx.string(StatusCode::OK, format!("{id}/{x}"));
 }
 
@@ -609,11 +608,11 @@ async fn ut_stream(ctx: &mut RequestContext) {
 
 #[tokio::test]
 async fn perform_request_runs_routes_in_process() {
-    let mut s = Server::default();
-    s.get("/users/:id", ut_show).unwrap();
-    s.post("/echo", echo).unwrap();
-    s.get("/stream", ut_stream).unwrap();
-    s.get("/panic", boom).unwrap();
+    let s = Server::default();
+    s.get("/users/:id", ut_show);
+    s.post("/echo", echo);
+    s.get("/stream", ut_stream);
+    s.get("/panic", boom);
 
     let r = perform_request(&s, Method::GET, "/users/5?x=y", "", &[("X-H", "v")]).await;
     assert_eq!(r.status(), StatusCode::OK);

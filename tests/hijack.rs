@@ -33,10 +33,10 @@ async fn hijacker(ctx: &mut RequestContext) {
 }
 
 async fn serve() -> SocketAddr {
-    let mut s = server();
-    s.get("/ok", ok).unwrap();
-    s.get("/echo", echo_protocol).unwrap();
-    s.get("/hijack", hijacker).unwrap();
+    let s = server();
+    s.get("/ok", ok);
+    s.get("/echo", echo_protocol);
+    s.get("/hijack", hijacker);
     let (handle, addr) = start(s).await;
     std::mem::forget(handle);
     addr

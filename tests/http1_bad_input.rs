@@ -11,17 +11,17 @@ use common::*;
 use khz::prelude::*;
 
 async fn param_echo(ctx: &mut RequestContext) {
-    let i = ctx.param("i").unwrap_or("?").to_owned();
-    let q = ctx.query("q").map(|q| q.into_owned()).unwrap_or_default();
+    let i = ctx.param_or("i", "?");
+    let q = ctx.query("q").map(|q| q.to_string()).unwrap_or_default();
     ctx.string(StatusCode::OK, format!("{i}:{q}"));
 }
 
 /// Starts a server (after `configure`) with `/ok`, `POST /echo` and `/p/:i`.
 async fn serve(configure: impl FnOnce(Server) -> Server) -> std::net::SocketAddr {
-    let mut s = configure(server());
-    s.get("/ok", ok).unwrap();
-    s.post("/echo", echo).unwrap();
-    s.get("/p/:i", param_echo).unwrap();
+    let s = configure(server());
+    s.get("/ok", ok);
+    s.post("/echo", echo);
+    s.get("/p/:i", param_echo);
     let (handle, addr) = start(s).await;
     // The handle lives as long as the test process; dropping it does not stop the server.
     std::mem::forget(handle);

@@ -20,9 +20,9 @@ async fn echo(ctx: &mut RequestContext) {
 }
 
 async fn h2c_server() -> std::net::SocketAddr {
-    let mut s = common::server().h2c(true);
-    s.get("/ok", ok).unwrap();
-    s.post("/echo", echo).unwrap();
+    let s = common::server().h2c(true);
+    s.get("/ok", ok);
+    s.post("/echo", echo);
     let (handle, addr) = common::start(s).await;
     std::mem::forget(handle);
     addr

@@ -35,13 +35,13 @@ async fn slow(ctx: &mut RequestContext) {
 async fn graceful_shutdown_finishes_every_in_flight_stream() {
     let (entered_tx, mut entered) = mpsc::unbounded_channel();
     let (release, release_rx) = watch::channel(false);
-    let mut s = common::server().h2c(true).with_state(Gate {
+    let s = common::server().h2c(true).with_state(Gate {
         entered: entered_tx,
         release: release_rx,
         done: AtomicUsize::new(0),
     });
-    s.get("/slow", slow).unwrap();
-    s.get("/ok", ok).unwrap();
+    s.get("/slow", slow);
+    s.get("/ok", ok);
     let (handle, addr) = common::start(s).await;
 
     // 3 connections × 20 streams in flight.

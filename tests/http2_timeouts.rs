@@ -18,8 +18,8 @@ async fn ok(ctx: &mut RequestContext) {
 }
 
 async fn serve(configure: impl FnOnce(Server) -> Server) -> SocketAddr {
-    let mut s = configure(common::server().h2c(true));
-    s.get("/ok", ok).unwrap();
+    let s = configure(common::server().h2c(true));
+    s.get("/ok", ok);
     let (h, addr) = common::start(s).await;
     std::mem::forget(h);
     addr

@@ -40,8 +40,8 @@ fn log_hook(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn addr_with_port_zero_reports_the_real_port() {
-    let mut s = Server::default().print_routes(false).addr("127.0.0.1:0");
-    s.get("/ok", ok).unwrap();
+    let s = Server::default().print_routes(false).addr("127.0.0.1:0");
+    s.get("/ok", ok);
     let (handle, addr) = start(s).await;
     assert_still_serving(addr).await;
     tokio::time::timeout(GUARD, handle.shutdown())
@@ -55,14 +55,14 @@ async fn graceful_shutdown_finishes_in_flight_request_with_connection_close() {
     let (entered_tx, mut entered) = mpsc::unbounded_channel();
     let (down_tx, mut down) = mpsc::unbounded_channel::<()>();
     let release = Arc::new(Notify::new());
-    let mut s = server()
+    let s = server()
         .exit_wait_time(Duration::from_secs(30))
         .with_state(Gate {
             entered: entered_tx,
             release: release.clone(),
         });
-    s.get("/blocked", blocked).unwrap();
-    s.get("/ok", ok).unwrap();
+    s.get("/blocked", blocked);
+    s.get("/ok", ok);
     s.on_shutdown(move || {
         let down_tx = down_tx.clone();
         async move {
@@ -113,8 +113,8 @@ async fn graceful_shutdown_finishes_in_flight_request_with_connection_close() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_are_closed_on_shutdown() {
-    let mut s = server().exit_wait_time(Duration::from_secs(60));
-    s.get("/ok", ok).unwrap();
+    let s = server().exit_wait_time(Duration::from_secs(60));
+    s.get("/ok", ok);
     let (handle, addr) = start(s).await;
     let mut clients = Vec::new();
     for _ in 0..3 {
@@ -137,13 +137,13 @@ async fn idle_connections_are_closed_on_shutdown() {
 async fn shutdown_gives_up_after_the_exit_wait_time() {
     let (entered_tx, mut entered) = mpsc::unbounded_channel();
     let release = Arc::new(Notify::new());
-    let mut s = server()
+    let s = server()
         .exit_wait_time(Duration::from_millis(200))
         .with_state(Gate {
             entered: entered_tx,
             release: release.clone(),
         });
-    s.get("/blocked", blocked).unwrap();
+    s.get("/blocked", blocked);
     let (handle, addr) = start(s).await;
     let mut busy = Client::connect(addr).await;
     busy.send("GET /blocked HTTP/1.1\r\nHost: x\r\n\r\n").await;
@@ -160,8 +160,8 @@ async fn shutdown_gives_up_after_the_exit_wait_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_run_hooks_run_in_order_before_start_returns() {
     let log: Log = Arc::default();
-    let mut s = server();
-    s.get("/ok", ok).unwrap();
+    let s = server();
+    s.get("/ok", ok);
     s.on_run(log_hook(&log, "run 1"));
     s.on_run(log_hook(&log, "run 2"));
     s.on_shutdown(log_hook(&log, "shutdown a"));
@@ -191,8 +191,8 @@ async fn failing_on_run_hook_aborts_start() {
     let log: Log = Arc::default();
     let listener = loopback_listener();
     let addr = listener.local_addr().unwrap();
-    let mut s = Server::default().print_routes(false).listener(listener);
-    s.get("/ok", ok).unwrap();
+    let s = Server::default().print_routes(false).listener(listener);
+    s.get("/ok", ok);
     s.on_run(log_hook(&log, "first"));
     s.on_run(|| async { Err(Error::new(ErrorKind::Other, "database unreachable")) });
     s.on_run(log_hook(&log, "never"));

@@ -96,7 +96,7 @@ fn fnv(bytes: &[u8]) -> String {
 /// Parses the whole form and describes it as JSON; with `?save=DIR` also saves every file as
 /// `DIR/<field name>` with `save_uploaded_file`.
 async fn describe(ctx: &mut RequestContext) {
-    let save = ctx.query("save").map(|s| PathBuf::from(s.as_ref()));
+    let save = ctx.query("save").map(|s| PathBuf::from(&*s));
     let form = match ctx.multipart_form().await {
         Ok(form) => form,
         Err(e) => return e.abort(ctx),
@@ -152,7 +152,7 @@ async fn describe(ctx: &mut RequestContext) {
 /// Reads the body with the streaming reader: text fields as text; file fields saved with
 /// `save_to` into `?dir=DIR/<field name>`, or else counted chunk by chunk.
 async fn stream_fields(ctx: &mut RequestContext) {
-    let dir = ctx.query("dir").map(|s| PathBuf::from(s.as_ref()));
+    let dir = ctx.query("dir").map(|s| PathBuf::from(&*s));
     let mut multipart = match ctx.multipart() {
         Ok(m) => m,
         Err(e) => return e.abort(ctx),
@@ -202,7 +202,7 @@ async fn stream_fields(ctx: &mut RequestContext) {
 
 /// Takes the form and persists every file as `?dir=DIR/<field name>`.
 async fn persist(ctx: &mut RequestContext) {
-    let Some(dir) = ctx.query("dir").map(|s| PathBuf::from(s.as_ref())) else {
+    let Some(dir) = ctx.query("dir").map(|s| PathBuf::from(&*s)) else {
         return ctx.abort_with_msg(StatusCode::BAD_REQUEST, "dir");
     };
     if let Err(e) = ctx.multipart_form().await {
@@ -258,15 +258,15 @@ async fn serve_with(proto: Proto, temp: &Path, configure: impl FnOnce(Server) ->
         .max_request_body_size(MAX_BODY)
         .multipart_memory_threshold(THRESHOLD)
         .multipart_temp_dir(temp);
-    let mut s = configure(s);
-    s.get("/ok", ok).unwrap();
-    s.post("/form", describe).unwrap();
-    s.post("/s/form", describe).unwrap().stream_body();
-    s.post("/fields", stream_fields).unwrap();
-    s.post("/s/fields", stream_fields).unwrap().stream_body();
-    s.post("/s/persist", persist).unwrap().stream_body();
-    s.post("/s/twice", twice).unwrap().stream_body();
-    s.post("/json", json_errors).unwrap();
+    let s = configure(s);
+    s.get("/ok", ok);
+    s.post("/form", describe);
+    s.post("/s/form", describe).stream_body();
+    s.post("/fields", stream_fields);
+    s.post("/s/fields", stream_fields).stream_body();
+    s.post("/s/persist", persist).stream_body();
+    s.post("/s/twice", twice).stream_body();
+    s.post("/json", json_errors);
     At::start(proto, s).await
 }
 
@@ -423,10 +423,10 @@ async fn save_uploaded_file_writes_exact_copies() {
 #[tokio::test]
 async fn in_process_with_ut() {
     let temp = tempfile::tempdir().unwrap();
-    let mut s = Server::new()
+    let s = Server::new()
         .multipart_memory_threshold(100)
         .multipart_temp_dir(temp.path());
-    s.post("/form", describe).unwrap();
+    s.post("/form", describe);
     let data = payload(5000);
     let b = body(&[text("title", "ut"), file("f", "f.bin", "image/png", &data)]);
     let ct = form_type();

@@ -73,10 +73,10 @@ async fn too_long(ctx: &mut RequestContext) {
 #[tokio::test]
 async fn json_renderers() {
     for proto in Proto::all() {
-        let mut s = server();
-        s.get("/json", json).unwrap();
-        s.get("/pure", pure).unwrap();
-        s.get("/indented", indented).unwrap();
+        let s = server();
+        s.get("/json", json);
+        s.get("/pure", pure);
+        s.get("/indented", indented);
         let at = At::start(proto, s).await;
 
         let r = at.get("/json").await;
@@ -118,10 +118,10 @@ async fn json_renderers() {
 
 #[tokio::test]
 async fn not_found_and_not_modified() {
-    let mut s = server();
-    s.get("/missing", missing).unwrap();
-    s.get("/unchanged", unchanged).unwrap();
-    s.get("/ok", ok).unwrap();
+    let s = server();
+    s.get("/missing", missing);
+    s.get("/unchanged", unchanged);
+    s.get("/ok", ok);
     let (_h, addr) = start(s).await;
 
     let r = get(addr, "/missing").await;
@@ -144,11 +144,11 @@ async fn not_found_and_not_modified() {
 
 #[tokio::test]
 async fn sized_streams_send_exactly_their_length() {
-    let mut s = server();
-    s.get("/sized", sized).unwrap();
-    s.get("/short", too_short).unwrap();
-    s.get("/long", too_long).unwrap();
-    s.get("/ok", ok).unwrap();
+    let s = server();
+    s.get("/sized", sized);
+    s.get("/short", too_short);
+    s.get("/long", too_long);
+    s.get("/ok", ok);
     let (_h, addr) = start(s).await;
 
     let mut c = Client::connect(addr).await;
@@ -185,15 +185,15 @@ struct Files(PathBuf);
 
 async fn file(ctx: &mut RequestContext) {
     let dir = ctx.state::<Files>().unwrap().0.clone();
-    let name = ctx.param("name").unwrap_or_default().to_owned();
+    let name = ctx.param("name").unwrap_or_default().to_string();
     ctx.set_header("x-kept", "yes");
     ctx.file(dir.join(name)).await;
 }
 
 async fn attachment(ctx: &mut RequestContext) {
     let dir = ctx.state::<Files>().unwrap().0.clone();
-    let name = ctx.param("name").unwrap_or_default().to_owned();
-    let download = ctx.query("as").unwrap_or_default().into_owned();
+    let name = ctx.param("name").unwrap_or_default().to_string();
+    let download = ctx.query("as").unwrap_or_default().to_string();
     ctx.file_attachment(dir.join(name), &download).await;
 }
 
@@ -205,10 +205,10 @@ async fn files_and_attachments() {
         std::fs::write(dir.path().join("report.pdf"), &report).unwrap();
         std::fs::write(dir.path().join("notes.txt"), "some notes").unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
-        let mut s = server().with_state(Files(dir.path().to_owned()));
-        s.get("/file/:name", file).unwrap();
-        s.get("/download/:name", attachment).unwrap();
-        s.get("/ok", ok).unwrap();
+        let s = server().with_state(Files(dir.path().to_owned()));
+        s.get("/file/:name", file);
+        s.get("/download/:name", attachment);
+        s.get("/ok", ok);
         let at = At::start(proto, s).await;
 
         let r = at.get("/file/report.pdf").await;
@@ -301,8 +301,8 @@ mod templates {
     use super::*;
 
     async fn page(ctx: &mut RequestContext) {
-        let name = ctx.param("name").unwrap_or_default().to_owned();
-        let title = ctx.query("title").unwrap_or_default().into_owned();
+        let name = ctx.param("name").unwrap_or_default().to_string();
+        let title = ctx.query("title").unwrap_or_default().to_string();
         ctx.html(
             StatusCode::OK,
             &name,
@@ -333,12 +333,10 @@ mod templates {
     #[tokio::test]
     async fn html_templates_from_a_glob() {
         let dir = template_dir();
-        let mut s = server();
-        s.load_html_glob(&format!("{}/*.tmpl", dir.path().display()))
-            .unwrap();
-        s.load_html_glob(&format!("{}/nested/*.html", dir.path().display()))
-            .unwrap();
-        s.get("/page/:name", page).unwrap();
+        let s = server()
+            .load_html_glob(&format!("{}/*.tmpl", dir.path().display()))
+            .load_html_glob(&format!("{}/nested/*.html", dir.path().display()));
+        s.get("/page/:name", page);
         let (_h, addr) = start(s).await;
 
         let r = get(addr, "/page/index.tmpl?title=%3Cscript%3E%26").await;
@@ -358,9 +356,8 @@ mod templates {
         env.add_template("hi.html", "<p>hi {{ title }}</p>")
             .unwrap();
         env.add_template("fails.html", "{{ 1 / 0 }}").unwrap();
-        let mut s = server();
-        s.html_environment(env);
-        s.get("/page/:name", page).unwrap();
+        let s = server().html_environment(env);
+        s.get("/page/:name", page);
         let (_h, addr) = start(s).await;
         let r = get(addr, "/page/hi.html?title=%3Cx%3E").await;
         assert_eq!((r.status, r.text().as_str()), (200, "<p>hi &lt;x&gt;</p>"));
@@ -368,38 +365,43 @@ mod templates {
         assert_eq!(r.status, 500);
 
         // Without templates, html answers 500 instead of panicking.
-        let mut s = server();
-        s.get("/page/:name", page).unwrap();
+        let s = server();
+        s.get("/page/:name", page);
         let (_h, addr) = start(s).await;
         assert_eq!(get(addr, "/page/hi.html").await.status, 500);
     }
 
-    fn expect_err(r: khz::Result<&mut Server>) -> khz::Error {
-        match r {
+    /// The error `start` reports for `s` (it must fail).
+    async fn start_err(s: Server) -> khz::Error {
+        match s.addr("127.0.0.1:0").print_routes(false).start().await {
             Ok(_) => panic!("expected an error"),
             Err(e) => e,
         }
     }
 
-    #[test]
-    fn loading_errors_are_precise() {
+    #[tokio::test]
+    async fn loading_errors_are_precise() {
         let dir = template_dir();
-        let mut s = Server::new();
-        let err = expect_err(s.load_html_glob(&format!("{}/*.none", dir.path().display())));
+        let glob = |p: &str| format!("{}/{p}", dir.path().display());
+        let err = start_err(Server::new().load_html_glob(&glob("*.none"))).await;
         assert!(err.to_string().contains("no template matches"), "{err}");
-        let err = expect_err(s.load_html_glob("["));
+        let err = start_err(Server::new().load_html_glob("[")).await;
         assert!(err.to_string().contains("bad template glob"), "{err}");
-        s.load_html_glob(&format!("{}/nested/*.html", dir.path().display()))
-            .unwrap();
-        let err =
-            expect_err(s.load_html_glob(&format!("{}/nested/part.html", dir.path().display())));
+        let twice = Server::new()
+            .load_html_glob(&glob("nested/*.html"))
+            .load_html_glob(&glob("nested/part.html"));
+        let err = start_err(twice).await;
         assert!(
             err.to_string()
                 .contains("two templates named \"part.html\""),
             "{err}"
         );
         std::fs::write(dir.path().join("bad.html"), "{% for %}").unwrap();
-        let err = expect_err(s.load_html_glob(&format!("{}/bad.html", dir.path().display())));
+        let err = start_err(Server::new().load_html_glob(&glob("bad.html"))).await;
         assert!(err.to_string().contains("bad.html"), "{err}");
+        assert!(
+            std::error::Error::source(&err).is_some(),
+            "template errors keep their source"
+        );
     }
 }

@@ -60,25 +60,24 @@ async fn start(proto: Proto, s: Server) -> At {
 }
 
 fn routes(s: &mut Server) {
-    s.get("/users/:id", describe).unwrap();
-    s.get("/users/new", new_user_form).unwrap();
-    s.put("/users/:id", describe).unwrap();
-    s.delete("/users/:id", describe).unwrap();
-    s.get("/users/:id/posts/:post", describe).unwrap();
-    s.get("/static/*filepath", describe).unwrap();
-    s.get("/a", describe).unwrap();
-    s.post("/b", describe).unwrap();
-    s.get("/c/", describe).unwrap();
-    s.get("/v:version/info", describe).unwrap();
-    s.get("/head", describe).unwrap();
-    s.head("/head", explicit_head).unwrap();
-    s.any("/any", method_name).unwrap();
+    s.get("/users/:id", describe);
+    s.get("/users/new", new_user_form);
+    s.put("/users/:id", describe);
+    s.delete("/users/:id", describe);
+    s.get("/users/:id/posts/:post", describe);
+    s.get("/static/*filepath", describe);
+    s.get("/a", describe);
+    s.post("/b", describe);
+    s.get("/c/", describe);
+    s.get("/v:version/info", describe);
+    s.get("/head", describe);
+    s.head("/head", explicit_head);
+    s.any("/any", method_name);
     s.handle(
         Method::from_bytes(b"PURGE").unwrap(),
         "/cache/:key",
         describe,
-    )
-    .unwrap();
+    );
 }
 
 async fn serve_with(proto: Proto, configure: impl FnOnce(Server) -> Server) -> At {
@@ -312,15 +311,15 @@ async fn traced(ctx: &mut RequestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_group_middleware_runs_as_an_onion() {
     for proto in Proto::all() {
-        let mut s = bare_server();
+        let s = bare_server();
         s.middleware(mw_server);
         {
-            let mut v1 = s.group("/v1");
+            let v1 = s.group("/v1");
             v1.middleware(mw_outer);
-            v1.get("/plain", traced).unwrap();
-            let mut admin = v1.group("/admin");
+            v1.get("/plain", traced);
+            let admin = v1.group("/admin");
             assert_eq!(admin.base_path(), "/v1/admin");
-            admin.get("/users/:id", traced).unwrap();
+            admin.get("/users/:id", traced);
             admin.middleware(mw_inner);
             // Registered after the route: still applies to it.
             admin.middleware(mw_inner_second);
@@ -360,8 +359,8 @@ async fn my_not_allowed(ctx: &mut RequestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_no_route_and_no_method_handlers() {
     for proto in Proto::all() {
-        let mut s = server().handle_method_not_allowed(true);
-        s.get("/only-get", describe).unwrap();
+        let s = server().handle_method_not_allowed(true);
+        s.get("/only-get", describe);
         s.no_route(my_not_found);
         s.no_method(my_not_allowed);
         let at = start(proto, s).await;
@@ -377,78 +376,71 @@ async fn custom_no_route_and_no_method_handlers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn base_path_prefixes_every_route() {
     for proto in Proto::all() {
-        let mut s = server().base_path("/api");
-        s.get("/items/:id", describe).unwrap();
+        let s = server().base_path("/api");
+        s.get("/items/:id", describe);
         let at = start(proto, s).await;
         assert_eq!(get(at, "/api/items/3").await.text(), "/api/items/:id|id=3");
         assert_eq!(get(at, "/items/3").await.status, 404);
     }
 }
 
-#[test]
-fn conflicts_are_errors_naming_both_routes() {
-    let mut s = Server::new();
-    s.get("/users/:id", describe).unwrap();
-    let err = s.get("/users/:name", describe).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Route);
-    let msg = err.to_string();
-    assert!(
-        msg.contains("/users/:name") && msg.contains("/users/:id"),
-        "conflict message must name both routes: {msg}"
-    );
-    // The same route twice.
-    let err = s.get("/users/:id", describe).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Route);
-    assert!(err.to_string().matches("/users/:id").count() >= 2, "{err}");
-    // Another method is no conflict.
-    s.post("/users/:name", describe).unwrap();
-    // A conflict across a group names the full paths.
-    let mut v1 = s.group("/v1");
-    v1.get("/x/:a", describe).unwrap();
-    let err = s.get("/v1/x/:b", describe).unwrap_err();
-    let msg = err.to_string();
-    assert!(
-        msg.contains("/v1/x/:b") && msg.contains("/v1/x/:a"),
-        "{msg}"
-    );
-    // Invalid patterns are errors too, not panics.
+#[tokio::test]
+async fn conflicts_are_collected_and_start_names_both_routes_of_each() {
+    let s = Server::new().addr("127.0.0.1:0").print_routes(false);
+    s.get("/users/:id", describe);
+    s.get("/users/:name", describe); // conflict 1
+    s.get("/users/:id", describe); // the same route twice: conflict 2
+    s.post("/users/:name", describe); // another method is no conflict
+    let v1 = s.group("/v1");
+    v1.get("/x/:a", describe);
+    s.get("/v1/x/:b", describe); // conflict 3, across a group: full paths named
     for bad in ["/files/*path/more", "/a/:", "/a/:b:c"] {
-        let err = s.get(bad, describe).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Route, "{bad}");
-        assert!(
-            err.to_string().contains(bad),
-            "error names the pattern: {err}"
-        );
+        s.get(bad, describe); // invalid patterns: errors too, not panics
     }
-    // Failed registrations are not listed.
-    let paths: Vec<String> = s.routes().into_iter().map(|r| r.path).collect();
-    assert_eq!(paths, ["/users/:id", "/users/:name", "/v1/x/:a"]);
+    assert_eq!(s.routes().len(), 9, "every registration is listed");
+    let err = s.start().await.expect_err("a server with conflicts must not start");
+    assert_eq!(err.kind(), ErrorKind::Route);
+    let msg = err.to_string();
+    assert!(msg.contains("6 problems"), "{msg}");
+    for line in [
+        "GET /users/:name conflicts with already registered GET /users/:id",
+        "GET /users/:id conflicts with already registered GET /users/:id",
+        "GET /v1/x/:b conflicts with already registered GET /v1/x/:a",
+    ] {
+        assert!(msg.contains(line), "missing {line:?} in {msg}");
+    }
+    for bad in ["/files/*path/more", "/a/:", "/a/:b:c"] {
+        assert!(msg.contains(bad), "error names the pattern {bad}: {msg}");
+    }
+    assert!(!msg.contains("POST"), "no conflict across methods: {msg}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conflict_leaves_the_server_serving_the_first_route() {
-    for proto in Proto::all() {
-        let mut s = server();
-        s.get("/users/:id", describe).unwrap();
-        assert!(s.get("/users/:name", new_user_form).is_err());
-        let at = start(proto, s).await;
-        assert_eq!(get(at, "/users/5").await.text(), "/users/:id|id=5");
-    }
+#[tokio::test]
+async fn a_conflict_serves_nothing() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let s = Server::new().listener(listener).print_routes(false);
+    s.get("/users/:id", describe);
+    s.get("/users/:name", new_user_form);
+    assert!(s.start().await.is_err());
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "the listener was dropped, nothing accepts"
+    );
 }
 
 #[test]
 fn routes_lists_every_route_in_order() {
-    let mut s = Server::default();
-    s.get("/", describe).unwrap();
-    let mut g = s.group("/g");
+    let s = Server::default();
+    s.get("/", describe);
+    let g = s.group("/g");
     g.middleware(mw_outer);
-    g.post("/items/:id", traced).unwrap();
-    s.handle(Method::from_bytes(b"PURGE").unwrap(), "/c", describe)
-        .unwrap();
+    g.post("/items/:id", traced);
+    s.handle(Method::from_bytes(b"PURGE").unwrap(), "/c", describe);
     let routes = s.routes();
     let summary: Vec<(String, String, usize)> = routes
         .iter()
-        .map(|r| (r.method.to_string(), r.path.clone(), r.chain_len))
+        .map(|r| (r.method.to_string(), r.path.clone(), r.middleware.len() + 1))
         .collect();
     assert_eq!(
         summary,

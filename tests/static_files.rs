@@ -96,9 +96,9 @@ async fn start_at(proto: Proto, s: Server) -> (khz::app::ServerHandle, At) {
 }
 
 async fn serve_with(proto: Proto, dir: StaticDir) -> (khz::app::ServerHandle, At) {
-    let mut s = server();
-    s.get("/ok", ok).unwrap();
-    s.static_fs("/assets", dir).unwrap();
+    let s = server();
+    s.get("/ok", ok);
+    s.static_fs("/assets", dir);
     start_at(proto, s).await
 }
 
@@ -212,10 +212,9 @@ async fn content_types() {
 #[tokio::test]
 async fn routes_are_listed_and_head_has_length_without_body() {
     let site = site();
-    let mut s = server();
-    s.static_dir("/assets", site.root()).unwrap();
-    s.static_file("/favicon.ico", site.root().join("logo.png"))
-        .unwrap();
+    let s = server();
+    s.static_dir("/assets", site.root());
+    s.static_file("/favicon.ico", site.root().join("logo.png"));
     let routes: Vec<_> = s
         .routes()
         .into_iter()
@@ -577,8 +576,8 @@ async fn a_64_mib_file_streams_whole() {
         let dir = tempfile::tempdir().unwrap();
         let data = noise(64 * 1024 * 1024, 42);
         write(&dir.path().join("huge.bin"), &data);
-        let mut s = server();
-        s.static_dir("/files", dir.path()).unwrap();
+        let s = server();
+        s.static_dir("/files", dir.path());
         let (_h, at) = start_at(proto, s).await;
         let r = get(at, "/files/huge.bin").await;
         assert_eq!(r.status, 200);
@@ -598,12 +597,11 @@ async fn tag(ctx: &mut RequestContext) {
 async fn groups_and_raw_paths() {
     for proto in Proto::all() {
         let site = site();
-        let mut s = server().use_raw_path(true);
-        let mut g = s.group("/v1");
+        let s = server().use_raw_path(true);
+        let g = s.group("/v1");
         g.middleware(tag);
-        g.static_dir("/files", site.root()).unwrap();
-        g.static_file("/style", site.root().join("style.css"))
-            .unwrap();
+        g.static_dir("/files", site.root());
+        g.static_file("/style", site.root().join("style.css"));
         let (_h, at) = start_at(proto, s).await;
 
         let r = get(at, "/v1/files/docs/guide.txt").await;

@@ -61,11 +61,11 @@ async fn broken(ctx: &mut RequestContext) {
 }
 
 async fn endless(ctx: &mut RequestContext) {
-    let Some(signals) = ctx.state::<Signals>().cloned() else {
+    let Some(signals) = ctx.state::<Signals>() else {
         return ctx.status(StatusCode::INTERNAL_SERVER_ERROR);
     };
     ctx.stream_with(StatusCode::OK, "text/plain", move |mut w| async move {
-        let _guard = DropSignal(signals.clone(), "endless dropped");
+        let _guard = DropSignal((*signals).clone(), "endless dropped");
         loop {
             if w.write("x".repeat(1000)).await.is_err() || w.flush().await.is_err() {
                 let _ = signals.send("endless saw ClientGone");
@@ -103,13 +103,13 @@ async fn events(ctx: &mut RequestContext) {
 }
 
 async fn quiet(ctx: &mut RequestContext) {
-    let Some(signals) = ctx.state::<Signals>().cloned() else {
+    let Some(signals) = ctx.state::<Signals>() else {
         return ctx.status(StatusCode::INTERNAL_SERVER_ERROR);
     };
     ctx.sse_with_keep_alive(
         Some(std::time::Duration::from_millis(30)),
         move |mut sse| async move {
-            let _guard = DropSignal(signals, "quiet dropped");
+            let _guard = DropSignal((*signals).clone(), "quiet dropped");
             let _ = sse.send(Event::new().data("first")).await;
             std::future::pending::<()>().await;
         },
@@ -126,15 +126,15 @@ async fn serve() -> (SocketAddr, mpsc::UnboundedReceiver<&'static str>) {
 
 async fn serve_proto(proto: Proto) -> (SocketAddr, mpsc::UnboundedReceiver<&'static str>) {
     let (tx, rx) = mpsc::unbounded_channel::<&'static str>();
-    let mut s = server().with_state::<Signals>(tx);
+    let s = server().with_state::<Signals>(tx);
     s.middleware(stamp);
-    s.get("/ok", ok).unwrap();
-    s.get("/flushes", flushes).unwrap();
-    s.get("/big", big).unwrap();
-    s.get("/broken", broken).unwrap();
-    s.get("/endless", endless).unwrap();
-    s.get("/events", events).unwrap();
-    s.get("/quiet", quiet).unwrap();
+    s.get("/ok", ok);
+    s.get("/flushes", flushes);
+    s.get("/big", big);
+    s.get("/broken", broken);
+    s.get("/endless", endless);
+    s.get("/events", events);
+    s.get("/quiet", quiet);
     let (handle, addr) = proto.start(s).await;
     std::mem::forget(handle);
     (addr, rx)

@@ -83,10 +83,10 @@ async fn greet(mut io: Upgraded, _info: ConnInfo, _shutdown: Shutdown) {
 }
 
 fn tls_server(cert: &TestCert) -> Server {
-    let mut s = common::server().tls(proto::server_tls_config(cert));
-    s.get("/ok", ok).unwrap();
-    s.get("/which", which).unwrap();
-    s.post("/echo", echo).unwrap();
+    let s = common::server().tls(proto::server_tls_config(cert));
+    s.get("/ok", ok);
+    s.get("/which", which);
+    s.post("/echo", echo);
     s
 }
 
@@ -267,8 +267,8 @@ async fn pem_files_and_reload_without_restart() {
     let second = make_cert("second.test");
     let (c1, k1) = write_pem(&dir, "first", &first);
     let (c2, k2) = write_pem(&dir, "second", &second);
-    let mut s = common::server().tls_pem(&c1, &k1).expect("PEM files load");
-    s.get("/ok", ok).unwrap();
+    let s = common::server().tls_pem(&c1, &k1);
+    s.get("/ok", ok);
     let reloader = s.tls_reloader().expect("TLS is set");
     let (_h, addr) = common::start(s).await;
     assert_eq!(
@@ -322,11 +322,11 @@ async fn bad_pem_files_are_a_config_error() {
     let dir = temp_dir("bad");
     let cert = dir.join("cert.pem");
     std::fs::write(&cert, "not a certificate").unwrap();
-    let err = Server::default()
-        .tls_pem(&cert, dir.join("nokey.pem"))
-        .err()
-        .expect("bad PEM refused");
+    let s = Server::default().tls_pem(&cert, dir.join("nokey.pem"));
+    let err = common::try_start(s).await.expect_err("bad PEM refused");
     assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("tls_pem("), "{err}");
+    assert!(std::error::Error::source(&err).is_some(), "keeps its source");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -334,8 +334,7 @@ async fn bad_pem_files_are_a_config_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_protocol_is_chosen_by_alpn() {
-    let mut s = tls_server(test_cert());
-    s.protocol("greet/1", greet);
+    let s = tls_server(test_cert()).protocol("greet/1", greet);
     let (_h, addr) = common::start(s).await;
     let mut tls = tls_connect(addr, client_tls_config(test_cert(), &[b"greet/1"]))
         .await
@@ -352,8 +351,7 @@ async fn a_user_protocol_is_chosen_by_alpn() {
 
 #[tokio::test]
 async fn a_user_protocol_without_tls_is_a_config_error() {
-    let mut s = common::server();
-    s.protocol("greet/1", greet);
+    let s = common::server().protocol("greet/1", greet);
     let err = common::try_start(s).await.expect_err("ALPN needs TLS");
     assert_eq!(err.kind(), ErrorKind::Config);
 }

@@ -30,11 +30,11 @@ async fn empty(ctx: &mut RequestContext) {
 }
 
 fn routes() -> Server {
-    let mut s = server();
-    s.get("/ok", ok).unwrap();
-    s.get("/mem", in_memory).unwrap();
-    s.get("/stream", streamed).unwrap();
-    s.get("/empty", empty).unwrap();
+    let s = server();
+    s.get("/ok", ok);
+    s.get("/mem", in_memory);
+    s.get("/stream", streamed);
+    s.get("/empty", empty);
     s
 }
 

@@ -7,8 +7,32 @@
 //! a handler cannot keep it past the request: the borrow checker refuses. Data that must
 //! outlive the request is copied out explicitly (`ctx.body().clone()` is a cheap `Bytes`).
 //!
+//! **Reads don't block writes.** The values a handler most often writes back — path
+//! parameters, query values, headers, cookies — are returned as [`ByteString`]s: owned,
+//! reference-counted views into the request head (a copy only when percent-decoding had to make
+//! a new string). They don't borrow the context, so this compiles and allocates nothing:
+//!
+//! ```
+//! use khz::prelude::*;
+//! async fn hello(ctx: &mut RequestContext) {
+//!     let name = ctx.param("name").unwrap_or_default();
+//!     if let Some(id) = ctx.header("x-request-id") {
+//!         ctx.set_header("x-request-id", &*id);
+//!     }
+//!     ctx.string(StatusCode::OK, name);
+//! }
+//! ```
+//!
+//! **The chain.** `next().await` runs the rest of the chain (the onion). A handler that
+//! answers — sets a status or a body — and returns without calling `next()` ends the chain
+//! there: nothing after it runs, so an auth middleware that writes a 401 and returns cannot be
+//! bypassed by the handler overwriting it (as in tower/axum, where not calling the inner
+//! service ends the request). A middleware that writes nothing and returns without `next()`
+//! lets the chain go on to the next handler, as Gin and Hertz do; [`abort`](RequestContext::abort)
+//! stops the chain explicitly, and returning `Err` stops it with the error's answer.
+//!
 //! Request accessors live here; response helpers in `context_response.rs`; typed keys and
-//! shared state in `keys.rs`.
+//! shared state in `keys.rs`; errors in `error.rs`.
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -16,10 +40,12 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::Bytes;
+pub use bytestring::ByteString;
 use futures_util::FutureExt;
 use http::{Method, StatusCode, Version};
 
-use super::engine::{App, Routed};
+use super::dispatch::{view, App, Routed};
+use super::error::ResponseError;
 use super::handler::Chain;
 use super::keys::Keys;
 use crate::protocol::{ConnInfo, Exchange, HeaderView, Request, Response};
@@ -30,9 +56,9 @@ pub struct RequestContext {
     pub(crate) resp: Response,
     pub(crate) info: ConnInfo,
     pub(crate) app: Arc<App>,
-    /// The path the router matched (percent-decoded unless routing on raw paths); parameters
-    /// are ranges into it. Filled once per request, allocation kept across requests.
-    pub(crate) routing_path: String,
+    /// The path the router matched (percent-decoded unless routing on raw paths): a view into
+    /// the request head when nothing was decoded. Parameters are ranges into it.
+    pub(crate) routing_path: ByteString,
     /// Byte ranges of the route parameters within the routing path, in pattern order.
     pub(crate) params: Vec<(u32, u32)>,
     /// Index of the matched route in the app's route table.
@@ -42,6 +68,10 @@ pub struct RequestContext {
     pub(crate) next_index: usize,
     pub(crate) aborted: bool,
     pub(crate) keys: Keys,
+    /// The error a handler returned, or the protocol rejection being answered.
+    pub(crate) error: Option<Box<dyn ResponseError>>,
+    /// The redirect dispatch decided on (sent by the last handler of the redirect chain).
+    pub(crate) pending_redirect: Option<(StatusCode, String)>,
 }
 
 impl RequestContext {
@@ -51,7 +81,7 @@ impl RequestContext {
             resp: Response::default(),
             info,
             app,
-            routing_path: String::new(),
+            routing_path: ByteString::new(),
             params: Vec::new(),
             route: None,
             routed: Routed::Pending,
@@ -59,13 +89,16 @@ impl RequestContext {
             next_index: 0,
             aborted: false,
             keys: Keys::default(),
+            error: None,
+            pending_redirect: None,
         }
     }
 
     // ----- flow -------------------------------------------------------------------------
 
     /// Runs the rest of the handler chain (the middleware "onion"): code before `next().await`
-    /// runs on the way in, code after it on the way out.
+    /// runs on the way in, code after it on the way out. A handler further down that answers
+    /// and returns without `next()` ends the chain there (see the [module docs](self)).
     ///
     /// ```
     /// use khz::prelude::*;
@@ -85,7 +118,12 @@ impl RequestContext {
                 break;
             };
             self.next_index += 1;
+            let writes = self.resp.writes();
             handler.call_inline(self).await;
+            if self.resp.writes() != writes {
+                // It answered (and either ran the rest itself or chose not to): done.
+                break;
+            }
         }
     }
 
@@ -165,9 +203,9 @@ impl RequestContext {
         self.req.uri()
     }
 
-    /// The `Host` header.
-    pub fn host(&self) -> Option<&str> {
-        self.req.headers().get_str("host")
+    /// The `Host` header (a view into the request, see [`ByteString`]).
+    pub fn host(&self) -> Option<ByteString> {
+        self.header("host")
     }
 
     /// The matched route's pattern, e.g. `/users/:id` (empty when no route matched).
@@ -176,15 +214,28 @@ impl RequestContext {
             .map_or("", |i| self.app.routes[i].pattern.as_str())
     }
 
-    /// The value of path parameter `name` (`:name` or `*name`), as a sub-slice of the path.
-    pub fn param(&self, name: &str) -> Option<&str> {
+    /// The value of path parameter `name` (`:name` or `*name`): a view into the request path
+    /// that does not borrow the context, so it can be written straight into the response.
+    pub fn param(&self, name: &str) -> Option<ByteString> {
+        let value = self.param_str(name)?;
+        Some(self.routing_path.slice_ref(value))
+    }
+
+    /// Path parameter `name`, or `default` when the route has none of that name.
+    pub fn param_or(&self, name: &str, default: &'static str) -> ByteString {
+        self.param(name)
+            .unwrap_or_else(|| ByteString::from_static(default))
+    }
+
+    /// Path parameter `name` borrowed from the context.
+    pub(crate) fn param_str(&self, name: &str) -> Option<&str> {
         let route = &self.app.routes[self.route?];
         let i = route.param_names.iter().position(|n| n == name)?;
         let (start, end) = *self.params.get(i)?;
         self.path().get(start as usize..end as usize)
     }
 
-    /// All path parameters as `(name, value)`.
+    /// All path parameters as `(name, value)`, borrowed.
     pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
         let names = self
             .route
@@ -206,37 +257,63 @@ impl RequestContext {
         self.req.query_string()
     }
 
-    /// The first value of query parameter `key`, percent-decoded (borrowed when no decoding
-    /// was needed).
-    pub fn query(&self, key: &str) -> Option<Cow<'_, str>> {
+    /// The first value of query parameter `key`, percent-decoded: a view into the request
+    /// (a new string only when decoding changed it).
+    pub fn query(&self, key: &str) -> Option<ByteString> {
+        self.query_cow(key).map(|v| self.owned(v))
+    }
+
+    /// Query parameter `key`, or `default` when absent.
+    pub fn query_or(&self, key: &str, default: &'static str) -> ByteString {
+        self.query(key)
+            .unwrap_or_else(|| ByteString::from_static(default))
+    }
+
+    /// Every value of query parameter `key`, in order.
+    pub fn query_all(&self, key: &str) -> Vec<ByteString> {
+        let Some(q) = self.req.query_string() else {
+            return Vec::new();
+        };
+        form_urlencoded::parse(q.as_bytes())
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| self.owned(v))
+            .collect()
+    }
+
+    /// The first value of query parameter `key`, borrowed when no decoding was needed.
+    pub(crate) fn query_cow(&self, key: &str) -> Option<Cow<'_, str>> {
         let q = self.req.query_string()?;
         form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == key)
             .map(|(_, v)| v)
     }
 
-    /// Query parameter `key`, or `default` when absent.
-    pub fn query_or<'a>(&'a self, key: &str, default: &'a str) -> Cow<'a, str> {
-        self.query(key).unwrap_or(Cow::Borrowed(default))
-    }
-
-    /// Every value of query parameter `key`, in order.
-    pub fn query_all(&self, key: &str) -> Vec<Cow<'_, str>> {
-        let Some(q) = self.req.query_string() else {
-            return Vec::new();
-        };
-        form_urlencoded::parse(q.as_bytes())
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v)
-            .collect()
-    }
-
-    /// The first value of request header `name` (case-insensitive), if it is valid UTF-8.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    /// Request header `name` borrowed from the context.
+    pub(crate) fn header_str(&self, name: &str) -> Option<&str> {
         self.req.headers().get_str(name)
     }
 
-    /// The first value of request header `name` as raw bytes.
+    /// Cookie `name` borrowed from the context.
+    pub(crate) fn cookie_str(&self, name: &str) -> Option<&str> {
+        self.cookies().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// A decoded value: a view into the head when it is a slice of it.
+    fn owned(&self, v: Cow<'_, str>) -> ByteString {
+        match v {
+            Cow::Borrowed(s) => view(self.req.raw_head(), s),
+            Cow::Owned(s) => ByteString::from(s),
+        }
+    }
+
+    /// The first value of request header `name` (case-insensitive), if it is valid UTF-8: a
+    /// view into the request head.
+    pub fn header(&self, name: &str) -> Option<ByteString> {
+        let value = self.req.headers().get_str(name)?;
+        Some(view(self.req.raw_head(), value))
+    }
+
+    /// The first value of request header `name` as raw bytes, borrowed.
     pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
         self.req.header(name)
     }
@@ -246,9 +323,10 @@ impl RequestContext {
         self.req.headers()
     }
 
-    /// The value of cookie `name` from the `Cookie` header(s).
-    pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies().find(|(k, _)| *k == name).map(|(_, v)| v)
+    /// The value of cookie `name` from the `Cookie` header(s): a view into the request head.
+    pub fn cookie(&self, name: &str) -> Option<ByteString> {
+        let value = self.cookie_str(name)?;
+        Some(view(self.req.raw_head(), value))
     }
 
     /// The request body (fully read; a cheap-to-clone [`Bytes`]).
@@ -256,9 +334,9 @@ impl RequestContext {
         self.req.body()
     }
 
-    /// The `Content-Type` header.
+    /// The `Content-Type` header, borrowed.
     pub fn content_type(&self) -> Option<&str> {
-        self.header("content-type")
+        self.req.headers().get_str("content-type")
     }
 
     /// The client's address (the TCP peer; proxies are not consulted).
@@ -285,7 +363,7 @@ impl RequestContext {
     pub(crate) fn clear(&mut self) {
         self.req.clear();
         self.resp.clear();
-        self.routing_path.clear();
+        self.routing_path = ByteString::new();
         self.params.clear();
         self.route = None;
         self.routed = Routed::Pending;
@@ -293,6 +371,8 @@ impl RequestContext {
         self.next_index = 0;
         self.aborted = false;
         self.keys.clear();
+        self.error = None;
+        self.pending_redirect = None;
     }
 }
 

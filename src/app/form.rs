@@ -69,8 +69,8 @@ impl RequestContext {
     /// }
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let mut server = Server::new();
-    /// server.post("/login", login).unwrap();
+    /// let server = Server::new();
+    /// server.post("/login", login);
     /// let ct = ("content-type", "application/x-www-form-urlencoded");
     /// let res = perform_request(&server, Method::POST, "/login", "user=J%C3%BCrgen+K", &[ct]).await;
     /// assert_eq!(res.text(), "Jürgen K no");
@@ -111,7 +111,7 @@ impl RequestContext {
     /// }
     /// ```
     pub fn form_value(&self, name: &str) -> Option<Cow<'_, str>> {
-        self.query(name).or_else(|| self.post_form(name))
+        self.query_cow(name).or_else(|| self.post_form(name))
     }
 
     /// Text values of the multipart form, if it was parsed.

@@ -1,16 +1,23 @@
 //! What a handler is. Handlers and middleware share one shape: an `async fn` taking
-//! `&mut RequestContext`. The [`Handler`] trait is implemented for every such function (and for
-//! any type a user implements it for); the handler chain stores `Arc<dyn Handler>`. Calling one
-//! through the chain gives an [`InlineFuture`]: a future of up to [`INLINE_FUTURE_BYTES`] bytes
-//! (a typical endpoint handler's) is stored inline in the caller's frame, so it costs no
-//! allocation; a larger one (middleware holding the rest of the chain, handlers with big await
-//! states) is boxed — one allocation per such call.
+//! `&mut RequestContext` and returning `()` or `Result<(), E>` ([`HandlerOutput`]; an `Err`
+//! answers through [`ResponseError`](super::ResponseError) and stops the chain). The
+//! [`Handler`] trait is implemented for every such function (and for any type a user
+//! implements it for); the handler chain stores `Arc<dyn Handler>`. The chain runs a handler's
+//! future inline in its own frame when it is small (up to 128 bytes: a typical endpoint
+//! handler's), so calling it costs no allocation; a larger one (middleware holding the rest of
+//! the chain, handlers with big await states) is boxed — one allocation per such call.
 //!
 //! ```
 //! use khz::prelude::*;
 //!
 //! async fn hello(ctx: &mut RequestContext) {
 //!     ctx.string(StatusCode::OK, "hello");
+//! }
+//!
+//! async fn fallible(ctx: &mut RequestContext) -> khz::Result<()> {
+//!     let n: u32 = ctx.query("n").unwrap_or_default().parse().or_status(StatusCode::BAD_REQUEST)?;
+//!     ctx.string(StatusCode::OK, (n + 1).to_string());
+//!     Ok(())
 //! }
 //!
 //! // Closures that capture state go through `handler_fn`, which fixes their signature.
@@ -21,6 +28,7 @@
 //! });
 //! # fn takes(_: impl khz::app::Handler) {}
 //! # takes(hello);
+//! # takes(fallible);
 //! # takes(greet);
 //! ```
 
@@ -29,35 +37,68 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::context::RequestContext;
+use super::error::HandlerOutput;
 
 /// A boxed, `Send` future borrowing the request context.
 pub type BoxFuture<'a, T = ()> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Largest handler future stored inline by [`Handler::call_inline`].
-pub const INLINE_FUTURE_BYTES: usize = 128;
+/// Largest handler future stored inline by the chain.
+const INLINE_FUTURE_BYTES: usize = 128;
 
-/// A handler's future as the chain runs it: stored inline when it fits in
-/// [`INLINE_FUTURE_BYTES`], otherwise boxed.
-pub type InlineFuture<'a> = stackfuture::StackFuture<'a, (), INLINE_FUTURE_BYTES>;
-
-/// A request handler or middleware.
-pub trait Handler: Send + Sync + 'static {
-    /// Runs the handler on `ctx`.
-    fn call<'a>(&'a self, ctx: &'a mut RequestContext) -> BoxFuture<'a>;
-
-    /// Runs the handler on `ctx` without boxing its future when it is small: what the chain
-    /// calls. The default wraps [`call`](Self::call)'s boxed future; the implementation for
-    /// `async fn` handlers stores their future inline.
-    fn call_inline<'a>(&'a self, ctx: &'a mut RequestContext) -> InlineFuture<'a> {
-        InlineFuture::from(self.call(ctx))
+pin_project_lite::pin_project! {
+    /// A handler's future as the chain runs it: stored inline when it fits, otherwise boxed.
+    /// Not nameable outside khz (the trait method returning it is hidden).
+    pub struct Inline<'a> {
+        #[pin]
+        fut: stackfuture::StackFuture<'a, (), INLINE_FUTURE_BYTES>,
     }
 }
 
-/// Helper trait that lets plain `async fn(&mut RequestContext)` items be handlers on stable
-/// Rust: it names the future type for each lifetime. Implemented automatically.
+impl<'a> Inline<'a> {
+    #[inline]
+    fn new<F: Future<Output = ()> + Send + 'a>(f: F) -> Self {
+        Inline {
+            fut: stackfuture::StackFuture::from_or_box(f),
+        }
+    }
+
+    #[inline]
+    fn boxed(f: BoxFuture<'a>) -> Self {
+        Inline {
+            fut: stackfuture::StackFuture::from(f),
+        }
+    }
+}
+
+impl Future for Inline<'_> {
+    type Output = ();
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.project().fut.poll(cx)
+    }
+}
+
+/// A request handler or middleware.
+pub trait Handler: Send + Sync + 'static {
+    /// Runs the handler on `ctx`. An error is answered by the handler itself (for example
+    /// with [`RequestContext::abort_with_error`]).
+    fn call<'a>(&'a self, ctx: &'a mut RequestContext) -> BoxFuture<'a>;
+
+    /// What the chain calls: the default boxes [`call`](Self::call)'s future; the
+    /// implementation for `async fn` handlers stores small futures inline.
+    #[doc(hidden)]
+    fn call_inline<'a>(&'a self, ctx: &'a mut RequestContext) -> Inline<'a> {
+        Inline::boxed(self.call(ctx))
+    }
+}
+
+/// Helper trait that lets plain `async fn(&mut RequestContext) -> impl HandlerOutput` items be
+/// handlers on stable Rust: it names the future type for each lifetime. Implemented
+/// automatically.
 pub trait AsyncHandlerFn<'a>: Send + Sync + 'static {
     /// The future returned for a context borrowed for `'a`.
-    type Fut: Future<Output = ()> + Send + 'a;
+    type Fut: Future<Output: HandlerOutput> + Send + 'a;
     /// Calls the function.
     fn call_fn(&self, ctx: &'a mut RequestContext) -> Self::Fut;
 }
@@ -65,12 +106,25 @@ pub trait AsyncHandlerFn<'a>: Send + Sync + 'static {
 impl<'a, F, Fut> AsyncHandlerFn<'a> for F
 where
     F: Fn(&'a mut RequestContext) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'a,
+    Fut: Future + Send + 'a,
+    Fut::Output: HandlerOutput,
 {
     type Fut = Fut;
     #[inline]
     fn call_fn(&self, ctx: &'a mut RequestContext) -> Fut {
         self(ctx)
+    }
+}
+
+/// Runs an `async fn` handler and answers its error, if it returned one.
+#[inline]
+async fn run_fn<F>(f: &F, ctx: &mut RequestContext)
+where
+    F: for<'a> AsyncHandlerFn<'a>,
+{
+    let outcome = f.call_fn(&mut *ctx).await.into_result();
+    if let Err(e) = outcome {
+        ctx.fail(e);
     }
 }
 
@@ -80,33 +134,41 @@ where
 {
     #[inline]
     fn call<'a>(&'a self, ctx: &'a mut RequestContext) -> BoxFuture<'a> {
-        Box::pin(self.call_fn(ctx))
+        Box::pin(run_fn(self, ctx))
     }
 
     #[inline]
-    fn call_inline<'a>(&'a self, ctx: &'a mut RequestContext) -> InlineFuture<'a> {
-        InlineFuture::from_or_box(self.call_fn(ctx))
+    fn call_inline<'a>(&'a self, ctx: &'a mut RequestContext) -> Inline<'a> {
+        Inline::new(run_fn(self, ctx))
     }
 }
 
 /// A handler made from a closure returning a boxed future; see [`handler_fn`].
 pub struct FnHandler<F>(F);
 
-impl<F> Handler for FnHandler<F>
+impl<F, O> Handler for FnHandler<F>
 where
-    F: for<'a> Fn(&'a mut RequestContext) -> BoxFuture<'a> + Send + Sync + 'static,
+    F: for<'a> Fn(&'a mut RequestContext) -> BoxFuture<'a, O> + Send + Sync + 'static,
+    O: HandlerOutput,
 {
     #[inline]
     fn call<'a>(&'a self, ctx: &'a mut RequestContext) -> BoxFuture<'a> {
-        (self.0)(ctx)
+        Box::pin(async move {
+            let outcome = (self.0)(&mut *ctx).await.into_result();
+            if let Err(e) = outcome {
+                ctx.fail(e);
+            }
+        })
     }
 }
 
 /// Turns a closure `|ctx| Box::pin(async move { ... })` into a [`Handler`]. Useful when the
-/// handler captures state; plain `async fn` items need no wrapper.
-pub fn handler_fn<F>(f: F) -> FnHandler<F>
+/// handler captures state; plain `async fn` items need no wrapper. The future may return `()`
+/// or a `Result` like an `async fn` handler.
+pub fn handler_fn<F, O>(f: F) -> FnHandler<F>
 where
-    F: for<'a> Fn(&'a mut RequestContext) -> BoxFuture<'a> + Send + Sync + 'static,
+    F: for<'a> Fn(&'a mut RequestContext) -> BoxFuture<'a, O> + Send + Sync + 'static,
+    O: HandlerOutput,
 {
     FnHandler(f)
 }
@@ -162,9 +224,9 @@ mod tests {
 
     #[tokio::test]
     async fn inline_and_boxed_handler_futures_both_run() {
-        let mut s = Server::new();
-        s.get("/small", small).unwrap();
-        s.get("/large", large).unwrap();
+        let s = Server::new();
+        s.get("/small", small);
+        s.get("/large", large);
         let r = perform_request(&s, Method::GET, "/small", "", &[]).await;
         assert_eq!(r.text(), "small");
         let r = perform_request(&s, Method::GET, "/large", "", &[]).await;

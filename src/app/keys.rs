@@ -40,6 +40,12 @@ impl StateMap {
             .find(|(t, _)| *t == id)
             .and_then(|(_, v)| v.downcast_ref::<T>())
     }
+
+    pub(crate) fn get_arc<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        let id = TypeId::of::<T>();
+        let value = self.values.iter().find(|(t, _)| *t == id)?.1.clone();
+        value.downcast::<T>().ok()
+    }
 }
 
 impl RequestContext {
@@ -97,18 +103,20 @@ impl RequestContext {
     }
 
     /// Shared application state of type `T`, registered with
-    /// [`Server::with_state`](crate::app::Server::with_state).
+    /// [`Server::with_state`](crate::app::Server::with_state): a shared handle that does not
+    /// borrow the context, so it stays usable while the handler writes its response.
     ///
     /// ```
     /// # use khz::prelude::*;
-    /// struct Db { url: String }
+    /// struct Greeting { text: String }
     /// async fn handler(ctx: &mut RequestContext) {
-    ///     let url = ctx.state::<Db>().map(|db| db.url.clone()).unwrap_or_default();
-    ///     ctx.string(StatusCode::OK, url);
+    ///     let Some(greeting) = ctx.state::<Greeting>() else { return };
+    ///     ctx.set_header("x-greeting", greeting.text.as_str());
+    ///     ctx.string(StatusCode::OK, greeting.text.clone());
     /// }
-    /// let server = Server::new().with_state(Db { url: "postgres://".into() });
+    /// let server = Server::new().with_state(Greeting { text: "hi".into() });
     /// ```
-    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.app.state.get::<T>()
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.app.state.get_arc::<T>()
     }
 }

@@ -3,12 +3,14 @@
 //! every request with a [`RequestContext`], through the handler chain (middleware onion around
 //! the handler).
 //!
-//! - [`server`]: registration ([`Server`], [`RouterGroup`]).
+//! - [`server`]: registration ([`Server`], [`RouterGroup`], [`Route`]); `build`: freezing
+//!   it into the app at start, with every problem reported at once.
 //! - [`options`]: server options (builder methods on [`Server`]).
 //! - [`run`]: start, spin, graceful shutdown ([`ServerHandle`]).
-//! - [`handler`]: the [`Handler`] trait.
+//! - [`handler`]: the [`Handler`] trait; `error`: what handlers return ([`ResponseError`],
+//!   [`OrStatus`]) and how errors are rendered.
 //! - [`context`] and `context_response`: the [`RequestContext`] API; `keys`: typed keys, state.
-//! - `engine`: the frozen app and request dispatch.
+//! - `dispatch`: the frozen app and request dispatch.
 //! - [`ut`]: in-process testing ([`ut::perform_request`]).
 //! - [`render`]: more renderers (JSON variants, files, HTML templates); [`fs`]: static files.
 //! - `form`: urlencoded POST forms and `form_value`; `multipart`: `multipart/form-data`
@@ -18,13 +20,15 @@
 
 pub mod bind;
 mod body_writer;
+mod build;
 mod client_ip;
 pub mod context;
 mod context_body;
 mod context_protocol;
 mod context_response;
 pub mod cookie;
-pub(crate) mod engine;
+pub(crate) mod dispatch;
+mod error;
 mod form;
 pub mod fs;
 pub mod handler;
@@ -42,9 +46,8 @@ pub mod sse;
 pub mod ut;
 
 pub use body_writer::{BodyWriter, ClientGone};
-pub use context::RequestContext;
-pub use handler::{
-    handler_fn, AsyncHandlerFn, BoxFuture, FnHandler, Handler, InlineFuture, INLINE_FUTURE_BYTES,
-};
+pub use context::{ByteString, RequestContext};
+pub use error::{HandlerOutput, OrStatus, ResponseError};
+pub use handler::{handler_fn, AsyncHandlerFn, BoxFuture, FnHandler, Handler};
 pub use run::ServerHandle;
 pub use server::{Route, RouteDesc, RouterGroup, Server};

@@ -1,10 +1,14 @@
-//! Server options, set with builder methods named after Hertz's `server.With…` options.
+//! Server options, set with builder methods named after Hertz's `server.With…` options. Each
+//! takes and returns the server (`Server::default().addr(..).read_timeout(..)`), never fails,
+//! and is resolved when the server starts: setter order never matters, and a value that cannot
+//! work — or two options that contradict each other — is reported by `start` / `spin` as one
+//! error naming both, before anything is served.
 //!
 //! | option | default | effect |
 //! |---|---|---|
 //! | [`addr`](Server::addr) | `0.0.0.0:8888` | listen address (Hertz `WithHostPorts`) |
 //! | [`listener`](Server::listener) | – | serve on a listener bound by the caller |
-//! | [`base_path`](Server::base_path) | `/` | prefix of every route |
+//! | [`base_path`](Server::base_path) | `/` | prefix of every route, registered before or after |
 //! | [`read_timeout`](Server::read_timeout) | 30 s | whole request, from its first byte → 408 |
 //! | [`idle_timeout`](Server::idle_timeout) | 60 s | keep-alive wait for the next request → close |
 //! | [`idle_release`](Server::idle_release) | 1 s | idle that long, a connection gives its buffers back |
@@ -27,7 +31,8 @@
 //! | [`print_routes`](Server::print_routes) | on | route table printed at start-up |
 //! | [`transport`](Server::transport) | `Std` | engine: `Transport::Std` (tokio tasks) or `Transport::Epoll` (thread-per-core) |
 //! | [`workers`](Server::workers) | CPU count | epoll event-loop threads; runtime threads of [`spin_blocking`](Server::spin_blocking) on std |
-//! | [`cpu_affinity`](Server::cpu_affinity) | off | pin epoll workers to the CPUs the process may use |
+//! | [`cpu_affinity`](Server::cpu_affinity) | off | pin epoll workers to the CPUs the process may use (epoll only) |
+//! | [`std_watchdog`](Server::std_watchdog) | off | keep the std engine's I/O driver serviced while a handler blocks a worker (std only) |
 //! | [`trusted_proxies`](Server::trusted_proxies) | none | proxies whose forwarding headers `client_ip` believes (invalid CIDR → `Err`) |
 //! | [`client_ip_headers`](Server::client_ip_headers) | `X-Forwarded-For`, `X-Real-IP` | headers carrying the client address |
 //! | `max_multipart_size` | 64 MiB | larger multipart body → 413 (feature `multipart`) |
@@ -52,11 +57,11 @@
 
 use std::time::Duration;
 
-use super::engine::RouteOptions;
+use super::dispatch::RouteOptions;
 use super::server::Server;
 use crate::protocol::http1::H1Config;
 use crate::transport::{ListenOptions, Transport};
-use crate::{Error, ErrorKind, Result};
+
 
 /// All server options.
 #[derive(Debug, Clone)]
@@ -72,6 +77,8 @@ pub(crate) struct Options {
     pub(crate) workers: Option<usize>,
     pub(crate) transport: Transport,
     pub(crate) cpu_affinity: bool,
+    /// The std engine's watchdog thread (see [`Server::std_watchdog`]).
+    pub(crate) std_watchdog: bool,
     /// Stream every request body (Hertz `WithStreamBody`).
     pub(crate) stream_request_body: bool,
     /// Largest streamed request body (`None`: unlimited).
@@ -104,6 +111,7 @@ impl Default for Options {
             workers: None,
             transport: Transport::Std,
             cpu_affinity: false,
+            std_watchdog: false,
             stream_request_body: false,
             max_stream_body_size: None,
             client_ip: Default::default(),
@@ -115,31 +123,41 @@ impl Default for Options {
 }
 
 impl Options {
-    /// Rejects option values that cannot work.
-    pub(crate) fn validate(&self) -> Result<()> {
-        let bad = |msg: &'static str| Err(Error::new(ErrorKind::Config, msg));
+    /// Everything wrong with these option values, each problem naming the option(s) involved.
+    pub(crate) fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut bad = |msg: &str| out.push(msg.to_owned());
         if self.h1.max_header_bytes < 1024 {
-            return bad("max_header_bytes must be at least 1024");
+            bad("max_header_bytes must be at least 1024");
         }
         if self.h1.max_uri_len < 16 {
-            return bad("max_uri_len must be at least 16");
+            bad("max_uri_len must be at least 16");
         }
         if self.h1.max_headers == 0
             || self.h1.max_headers > crate::protocol::http1::parse::MAX_HEADERS
         {
-            return bad("max_headers must be between 1 and 256");
+            bad("max_headers must be between 1 and 256");
         }
         if self.h1.read_timeout.is_zero()
             || self.h1.idle_timeout.is_zero()
             || self.h1.write_timeout.is_zero()
         {
-            return bad("timeouts must be greater than zero");
+            bad("timeouts must be greater than zero");
         }
         if self.workers == Some(0) {
-            return bad("workers must be at least 1");
+            bad("workers must be at least 1");
         }
-        self.protocols.validate()?;
-        Ok(())
+        if self.cpu_affinity && self.transport != Transport::Epoll {
+            bad("cpu_affinity(true) needs transport(Transport::Epoll)");
+        }
+        if self.std_watchdog && self.transport != Transport::Std {
+            bad("std_watchdog(true) needs transport(Transport::Std)");
+        }
+        if !self.base_path.starts_with('/') {
+            bad("base_path must start with '/'");
+        }
+        out.extend(self.protocols.problems());
+        out
     }
 }
 
@@ -157,11 +175,10 @@ impl Server {
         self
     }
 
-    /// Prefix of every route registered on this server (default `/`). Set it before
-    /// registering routes.
+    /// Prefix of every route of this server (default `/`), whether registered before or after.
     pub fn base_path(mut self, prefix: impl Into<String>) -> Self {
         self.opts.base_path = prefix.into();
-        self.groups[0].prefix = self.opts.base_path.clone();
+        self.reg.lock().base_path = self.opts.base_path.clone();
         self
     }
 
@@ -309,9 +326,20 @@ impl Server {
     }
 
     /// Pin the epoll engine's worker `i` to the `i`-th CPU the process may use (default off;
-    /// Linux only). Helps when the server owns its cores; hurts when it shares them.
+    /// Linux only). Helps when the server owns its cores; hurts when it shares them. Needs
+    /// [`Transport::Epoll`].
     pub fn cpu_affinity(mut self, on: bool) -> Self {
         self.opts.cpu_affinity = on;
+        self
+    }
+
+    /// Runs a watchdog thread with the std engine (default off): when a handler blocks a
+    /// runtime worker thread (blocking I/O, a long computation without `.await`), the watchdog
+    /// keeps the runtime's I/O driver serviced so other connections are still accepted and
+    /// served. It injects tasks into your runtime; the better fix is to move blocking work to
+    /// `tokio::task::spawn_blocking`. Needs [`Transport::Std`].
+    pub fn std_watchdog(mut self, on: bool) -> Self {
+        self.opts.std_watchdog = on;
         self
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 #[cfg(any(feature = "http2", feature = "tls"))]
 use std::time::Duration;
 
-use super::engine::AppService;
+use super::dispatch::AppService;
 use super::server::Server;
 use crate::protocol::http1::H1Config;
 #[cfg(feature = "http2")]
@@ -16,14 +16,17 @@ use crate::protocol::http2::H2Config;
 use crate::protocol::suite::{NamedProtocol, ProtocolServer, Suite};
 #[cfg(feature = "tls")]
 use crate::transport::{TlsAcceptor, TlsReloader};
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind};
 
 /// The protocol options (part of the server's options).
 #[derive(Clone)]
 pub(crate) struct ProtocolOptions {
-    /// HTTP/2 settings; `None` when HTTP/2 is switched off.
+    /// HTTP/2 settings (kept whether or not HTTP/2 is on, so setter order never matters).
     #[cfg(feature = "http2")]
-    pub(crate) h2: Option<H2Config>,
+    pub(crate) h2: H2Config,
+    /// `http2(on)`.
+    #[cfg(feature = "http2")]
+    pub(crate) h2_on: bool,
     pub(crate) h2c: bool,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<TlsAcceptor>,
@@ -36,7 +39,9 @@ impl Default for ProtocolOptions {
     fn default() -> Self {
         ProtocolOptions {
             #[cfg(feature = "http2")]
-            h2: Some(H2Config::default()),
+            h2: H2Config::default(),
+            #[cfg(feature = "http2")]
+            h2_on: true,
             h2c: false,
             #[cfg(feature = "tls")]
             tls: None,
@@ -51,7 +56,7 @@ impl fmt::Debug for ProtocolOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("ProtocolOptions");
         #[cfg(feature = "http2")]
-        d.field("h2", &self.h2);
+        d.field("h2", &self.h2).field("h2_on", &self.h2_on);
         d.field("h2c", &self.h2c);
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls.is_some());
@@ -60,42 +65,52 @@ impl fmt::Debug for ProtocolOptions {
 }
 
 impl ProtocolOptions {
-    /// Rejects values that cannot work.
-    pub(crate) fn validate(&self) -> Result<()> {
-        let bad = |msg: &'static str| Err(Error::new(ErrorKind::Config, msg));
+    /// Everything wrong with these values, each problem naming the options involved.
+    pub(crate) fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
         #[cfg(feature = "http2")]
-        if let Some(h2) = &self.h2 {
-            if let Err(msg) = h2.validate() {
-                return bad(msg);
+        if self.h2_on {
+            if let Err(msg) = self.h2.validate() {
+                out.push(msg.to_owned());
             }
         }
-        #[cfg(feature = "http2")]
-        let h2_on = self.h2.is_some();
-        #[cfg(not(feature = "http2"))]
-        let h2_on = false;
-        if self.h2c && !h2_on {
-            return bad("h2c needs HTTP/2 (the `http2` feature, and http2(true))");
+        if self.h2c && !self.http2_on() {
+            out.push(if cfg!(feature = "http2") {
+                "h2c(true) needs HTTP/2, but http2(false) is set".to_owned()
+            } else {
+                "h2c(true) needs HTTP/2: build with the `http2` feature".to_owned()
+            });
         }
         #[cfg(feature = "tls")]
-        if self
-            .tls
-            .as_ref()
-            .is_some_and(|t| t.handshake_timeout().is_zero())
-        {
-            return bad("tls_handshake_timeout must be greater than zero");
+        if self.tls_handshake_timeout.is_zero() {
+            out.push("tls_handshake_timeout must be greater than zero".to_owned());
         }
         if !self.custom.is_empty() && self.scheme() != "https" {
-            return bad("protocols registered by ALPN name need TLS (tls or tls_pem)");
+            out.push(format!(
+                "protocol({:?}) is chosen by ALPN and needs TLS, but neither tls nor tls_pem is set",
+                String::from_utf8_lossy(&self.custom[0].name)
+            ));
         }
         for p in &self.custom {
             if p.name.is_empty() || p.name.len() > 255 {
-                return bad("protocol names must be 1 to 255 bytes long");
+                out.push("protocol names must be 1 to 255 bytes long".to_owned());
             }
             if p.name == b"h2" || p.name == b"http/1.1" {
-                return bad("h2 and http/1.1 are built in; register other protocol names");
+                out.push(format!(
+                    "protocol({:?}): h2 and http/1.1 are built in; register other protocol names",
+                    String::from_utf8_lossy(&p.name)
+                ));
             }
         }
-        Ok(())
+        out
+    }
+
+    /// Whether HTTP/2 is served.
+    pub(crate) fn http2_on(&self) -> bool {
+        #[cfg(feature = "http2")]
+        return self.h2_on;
+        #[cfg(not(feature = "http2"))]
+        false
     }
 
     /// `https` when TLS is on, else `http`.
@@ -111,15 +126,17 @@ impl ProtocolOptions {
     pub(crate) fn suite(&self, service: Arc<AppService>, h1: &H1Config) -> Suite<AppService> {
         let mut suite = Suite::new(service, h1.clone()).h2c(self.h2c);
         #[cfg(feature = "http2")]
-        if let Some(h2) = &self.h2 {
-            suite = suite.http2(h2.clone());
+        if self.h2_on {
+            suite = suite.http2(self.h2.clone());
         }
         for p in &self.custom {
             suite = suite.protocol(p.name.clone(), p.server.clone());
         }
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
-            suite = suite.tls(tls.clone());
+            // Resolved here, at start: the timeout set before or after `tls(..)`, and the ALPN
+            // list of every protocol registered before or after it.
+            suite = suite.tls(tls.clone().with_handshake_timeout(self.tls_handshake_timeout));
         }
         suite
     }
@@ -128,13 +145,14 @@ impl ProtocolOptions {
 #[cfg(feature = "http2")]
 impl Server {
     fn h2_config(&mut self) -> &mut H2Config {
-        self.opts.protocols.h2.get_or_insert_with(H2Config::default)
+        &mut self.opts.protocols.h2
     }
 
     /// Serves HTTP/2 (default on): offered as `h2` by ALPN on TLS, and spoken on cleartext
-    /// connections when [`h2c`](Server::h2c) is on. Off: HTTP/1.1 only.
+    /// connections when [`h2c`](Server::h2c) is on. Off: HTTP/1.1 only. The `http2_*` settings
+    /// are kept either way and never switch HTTP/2 back on.
     pub fn http2(mut self, on: bool) -> Self {
-        self.opts.protocols.h2 = on.then(|| self.opts.protocols.h2.take().unwrap_or_default());
+        self.opts.protocols.h2_on = on;
         self
     }
 
@@ -208,9 +226,9 @@ impl Server {
         self
     }
 
-    /// All HTTP/2 settings at once.
+    /// All HTTP/2 settings at once (does not switch HTTP/2 on or off).
     pub fn http2_config(mut self, cfg: H2Config) -> Self {
-        self.opts.protocols.h2 = Some(cfg);
+        self.opts.protocols.h2 = cfg;
         self
     }
 }
@@ -220,13 +238,13 @@ impl Server {
     /// Serves HTTPS with `config` (rustls). Its ALPN list, if empty, is filled in: `h2` (when
     /// HTTP/2 is on), `http/1.1`, then the names of [`protocol`](Server::protocol)s.
     pub fn tls(mut self, config: rustls::ServerConfig) -> Self {
-        let timeout = self.tls_timeout();
-        self.opts.protocols.tls = Some(TlsAcceptor::new(config).with_handshake_timeout(timeout));
+        self.opts.protocols.tls = Some(TlsAcceptor::new(config));
         self
     }
 
     /// Serves HTTPS with the certificate chain and private key in PEM files (TLS 1.2 and 1.3,
-    /// ring provider). Fails if the files cannot be read or do not fit together.
+    /// ring provider). Files that cannot be read or do not fit together are reported by
+    /// `start` / `spin`.
     ///
     /// ```no_run
     /// use khz::prelude::*;
@@ -237,10 +255,10 @@ impl Server {
     /// }
     ///
     /// # async fn demo() -> khz::Result<()> {
-    /// let mut server = Server::default()
+    /// let server = Server::default()
     ///     .addr("0.0.0.0:8443")
-    ///     .tls_pem("cert.pem", "key.pem")?; // h2 and http/1.1 by ALPN
-    /// server.get("/", hello)?;
+    ///     .tls_pem("cert.pem", "key.pem"); // h2 and http/1.1 by ALPN
+    /// server.get("/", hello);
     /// server.spin().await
     /// # }
     /// ```
@@ -248,25 +266,26 @@ impl Server {
         mut self,
         cert: impl AsRef<std::path::Path>,
         key: impl AsRef<std::path::Path>,
-    ) -> Result<Self> {
-        let acceptor = TlsAcceptor::from_pem(cert, key)
-            .map_err(|e| Error::from_source(ErrorKind::Config, e))?;
-        let timeout = self.tls_timeout();
-        self.opts.protocols.tls = Some(acceptor.with_handshake_timeout(timeout));
-        Ok(self)
+    ) -> Self {
+        match TlsAcceptor::from_pem(cert.as_ref(), key.as_ref()) {
+            Ok(acceptor) => self.opts.protocols.tls = Some(acceptor),
+            Err(e) => self.option_errors.push(Error::with_source(
+                ErrorKind::Config,
+                format!(
+                    "tls_pem({}, {}): {e}",
+                    cert.as_ref().display(),
+                    key.as_ref().display()
+                ),
+                e,
+            )),
+        }
+        self
     }
 
     /// Time allowed for a TLS handshake (default 10 s); slower clients are dropped.
     pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.opts.protocols.tls_handshake_timeout = timeout;
-        if let Some(t) = self.opts.protocols.tls.take() {
-            self.opts.protocols.tls = Some(t.with_handshake_timeout(timeout));
-        }
         self
-    }
-
-    fn tls_timeout(&self) -> Duration {
-        self.opts.protocols.tls_handshake_timeout
     }
 
     /// A handle that swaps the TLS configuration or certificate of the running server; new
@@ -289,10 +308,9 @@ impl Server {
     /// async fn greet(mut io: Upgraded, _info: ConnInfo, _shutdown: Shutdown) {
     ///     let _ = io.write_all(b"hello\n").await;
     /// }
-    /// let mut server = Server::default();
-    /// server.protocol("greet/1", greet);
+    /// let server = Server::default().protocol("greet/1", greet);
     /// ```
-    pub fn protocol(&mut self, name: &str, server: impl ProtocolServer) -> &mut Self {
+    pub fn protocol(mut self, name: &str, server: impl ProtocolServer) -> Self {
         self.opts.protocols.custom.push(NamedProtocol {
             name: name.as_bytes().to_vec(),
             server: Arc::new(server),

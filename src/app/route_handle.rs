@@ -1,49 +1,67 @@
-//! [`Route`]: what registering a route returns — a handle for settings that belong to that
-//! route alone, such as streaming its request body.
+//! [`Route`]: what registering a route returns — a handle for what belongs to that route
+//! alone: its own middleware and whether its request body is streamed.
 
 use std::fmt;
 use std::ops::Range;
 
-use super::server::Server;
+use super::handler::{Handler, NamedHandler};
+use super::server::Registry;
 
-/// The route (or, for [`any`](Server::any), the routes) just registered.
+/// The route (or, for [`any`](crate::app::Server::any), the routes) just registered.
 ///
 /// ```
 /// # use khz::prelude::*;
 /// # async fn upload(ctx: &mut RequestContext) {}
-/// let mut server = Server::new();
-/// server.post("/upload", upload)?.stream_body();
-/// # Ok::<(), khz::Error>(())
+/// # async fn audit(ctx: &mut RequestContext) { ctx.next().await }
+/// let server = Server::new();
+/// server.post("/upload", upload).middleware(audit).stream_body();
 /// ```
 pub struct Route<'s> {
-    server: &'s mut Server,
+    reg: &'s Registry,
     ids: Range<usize>,
 }
 
 impl<'s> Route<'s> {
-    pub(crate) fn new(server: &'s mut Server, ids: Range<usize>) -> Self {
-        Route { server, ids }
+    pub(crate) fn new(reg: &'s Registry, ids: Range<usize>) -> Self {
+        Route { reg, ids }
+    }
+
+    /// Adds middleware to this route alone (Hertz `h.GET("/x", mw, handler)`): it runs after
+    /// the server's and the groups' middleware and right before the handler, in the order
+    /// added.
+    pub fn middleware<H: Handler>(self, handler: H) -> Self {
+        let named = NamedHandler::new(handler);
+        let mut regs = self.reg.lock();
+        for i in self.ids.clone() {
+            regs.routes[i].middleware.push(named.clone());
+        }
+        drop(regs);
+        self
     }
 
     /// Streams this route's request body: the handler runs as soon as the head has arrived
     /// and reads the body with [`body_stream`](crate::app::RequestContext::body_stream) (or
     /// [`read_body`](crate::app::RequestContext::read_body)), so an upload of any size passes
     /// through a few buffers instead of memory. The size limit is
-    /// [`max_stream_body_size`](Server::max_stream_body_size), not
-    /// [`max_request_body_size`](Server::max_request_body_size).
+    /// [`max_stream_body_size`](crate::app::Server::max_stream_body_size), not
+    /// [`max_request_body_size`](crate::app::Server::max_request_body_size).
     pub fn stream_body(self) -> Self {
+        let mut regs = self.reg.lock();
         for i in self.ids.clone() {
-            self.server.routes[i].stream_body = true;
+            regs.routes[i].stream_body = true;
         }
+        drop(regs);
         self
     }
 
-    /// The full pattern of the route, e.g. `/v1/users/:id`.
-    pub fn path(&self) -> &str {
-        self.server
-            .routes
-            .get(self.ids.start)
-            .map_or("", |r| r.pattern.as_str())
+    /// The full pattern of the route, e.g. `/v1/users/:id`, with the base path as it is now.
+    pub fn path(&self) -> String {
+        let regs = self.reg.lock();
+        if self.ids.start < regs.routes.len() {
+            regs.pattern_of(self.ids.start)
+        } else {
+            String::new()
+        }
     }
 }
 

@@ -75,24 +75,37 @@ fn announce(line: &str) {
 impl Server {
     /// Starts serving in the background and returns a handle with the bound address. Must be
     /// called inside a tokio runtime.
+    ///
+    /// Every problem of the server — invalid or conflicting routes (both named), options that
+    /// cannot work or contradict each other — is reported here as one error, and nothing is
+    /// served.
     pub async fn start(self) -> Result<ServerHandle> {
-        self.opts.validate()?;
         let service = Arc::new(self.build_service()?);
         if self.opts.print_routes {
             for r in self.routes() {
+                let chain: Vec<&str> = r
+                    .middleware
+                    .iter()
+                    .map(String::as_str)
+                    .chain([r.handler.as_str()])
+                    .collect();
                 announce(&format!(
-                    "khz route: {:<7} {:<40} --> {} ({} handlers)",
+                    "khz route: {:<7} {:<40} --> {}",
                     r.method.as_str(),
                     r.path,
-                    r.handler,
-                    r.chain_len
+                    chain.join(" -> ")
                 ));
             }
         }
-        for hook in &self.on_run {
-            hook()
-                .await
-                .map_err(|e| Error::new(ErrorKind::Hook, format!("on_run hook failed: {e}")))?;
+        let (on_run, on_shutdown) = {
+            let regs = self.reg.lock();
+            (regs.on_run.clone(), regs.on_shutdown.clone())
+        };
+        for hook in &on_run {
+            hook().await.map_err(|e| {
+                let message = format!("on_run hook failed: {e}");
+                Error::with_source(ErrorKind::Hook, message, e)
+            })?;
         }
         let listener = match self.listener {
             Some(l) => transport::from_std(l)?,
@@ -110,7 +123,10 @@ impl Server {
         let (max, workers) = (self.opts.max_connections, self.opts.workers.unwrap_or(0));
         let serving = (listener, handler, shutdown.clone(), tracker.clone());
         let accept = match self.opts.transport {
-            Transport::Std => spawn_engine(StdEngine::new(max), serving),
+            Transport::Std => spawn_engine(
+                StdEngine::new(max), /* MERGE-WATCHDOG: .watchdog(self.opts.std_watchdog) */
+                serving,
+            ),
             Transport::Epoll => spawn_engine(
                 EpollEngine::new(workers, max).pin_cpus(self.opts.cpu_affinity),
                 serving,
@@ -121,7 +137,7 @@ impl Server {
             shutdown,
             tracker,
             accept,
-            on_shutdown: self.on_shutdown,
+            on_shutdown,
             exit_wait: self.opts.exit_wait_time,
         })
     }

@@ -21,7 +21,7 @@ use http::StatusCode;
 use tokio::time::{Instant, Sleep};
 
 use super::body_writer::{BodyWriter, ClientGone, ProducerStream};
-use super::context::RequestContext;
+use super::context::{ByteString, RequestContext};
 use crate::protocol::{Body, BoxError};
 
 /// The default interval of keep-alive comments.
@@ -232,7 +232,7 @@ impl RequestContext {
 
     /// The `Last-Event-ID` request header: the id of the last event a reconnecting SSE client
     /// saw.
-    pub fn last_event_id(&self) -> Option<&str> {
+    pub fn last_event_id(&self) -> Option<ByteString> {
         self.header("last-event-id")
     }
 }

@@ -12,8 +12,8 @@
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let mut server = Server::default();
-//! server.get("/ping", ping).unwrap();
+//! let server = Server::default();
+//! server.get("/ping", ping);
 //! let res = perform_request(&server, Method::GET, "/ping", "", &[]).await;
 //! assert_eq!(res.status(), StatusCode::OK);
 //! assert_eq!(res.text(), r#"{"message":"pong"}"#);
@@ -29,10 +29,9 @@ use http::header::{HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 
 use super::context::RequestContext;
-use super::engine::{dispatch, route_once, App};
+use super::dispatch::{dispatch, route_once, App};
 use super::server::Server;
 use crate::protocol::http1::parse::parse_head;
-use crate::protocol::http1::H1Config;
 use crate::protocol::{Body, ConnInfo};
 
 /// The response recorded by [`perform_request`].
@@ -111,7 +110,7 @@ fn prepare(
     let info = ConnInfo { peer: local, local };
     let mut ctx = RequestContext::new(app.clone(), info);
     let head = Bytes::from(raw);
-    match parse_head(&head, &H1Config::default(), &mut ctx.req) {
+    match parse_head(&head, &server.opts.h1, &mut ctx.req) {
         Ok(Some(_)) => {}
         Ok(None) => return Err(failure(StatusCode::BAD_REQUEST, "incomplete request")),
         Err(e) => return Err(failure(e.status, e.reason)),

@@ -1,11 +1,14 @@
 //! The one error type of khz. An [`Error`] carries a small [`ErrorKind`] that callers can match on,
-//! a human-readable message, and optionally the underlying cause. Protocol errors that reach a
+//! a human-readable message, optionally the underlying cause, and optionally the HTTP status it
+//! answers with when a handler returns it ([`Error::status`]). Protocol errors that reach a
 //! client are not reported through this type: they become precise HTTP status codes in the
-//! protocol layer. This type is for what the *application* sees: bind failures, route
-//! registration errors, hook failures and the like.
+//! protocol layer. This type is for what the *application* sees: errors handlers return, bind
+//! failures, route conflicts, invalid options, hook failures and the like.
 
 use std::borrow::Cow;
 use std::fmt;
+
+use http::StatusCode;
 
 /// `Result` with [`Error`] as the error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -24,6 +27,8 @@ pub enum ErrorKind {
     Hook,
     /// Graceful shutdown did not finish within the exit wait time.
     ShutdownTimeout,
+    /// An error a handler answers with an HTTP status ([`Error::status`]).
+    Http,
     /// Anything else.
     Other,
 }
@@ -36,6 +41,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Config => "configuration error",
             ErrorKind::Hook => "hook error",
             ErrorKind::ShutdownTimeout => "shutdown timed out",
+            ErrorKind::Http => "HTTP error",
             ErrorKind::Other => "error",
         })
     }
@@ -55,6 +61,7 @@ pub struct Error {
     kind: ErrorKind,
     message: Cow<'static, str>,
     source: Option<BoxError>,
+    status: Option<StatusCode>,
 }
 
 impl Error {
@@ -64,7 +71,44 @@ impl Error {
             kind,
             message: message.into(),
             source: None,
+            status: None,
         }
+    }
+
+    /// An error answered with `status` when a handler returns it. For a 4xx status the
+    /// message is the response's message; a 5xx status answers with the status's reason
+    /// phrase only, and the message goes to the log.
+    ///
+    /// ```
+    /// use khz::prelude::*;
+    ///
+    /// async fn show(ctx: &mut RequestContext) -> khz::Result<()> {
+    ///     let id = ctx.param("id").unwrap_or_default();
+    ///     if id != "1" {
+    ///         return Err(khz::Error::status(StatusCode::NOT_FOUND, "no such note"));
+    ///     }
+    ///     ctx.string(StatusCode::OK, id);
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn status(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Error {
+            kind: ErrorKind::Http,
+            message: message.into(),
+            source: None,
+            status: Some(status),
+        }
+    }
+
+    /// Sets the HTTP status this error answers with when a handler returns it.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The HTTP status set with [`Error::status`] or [`Error::with_status`], if any.
+    pub fn http_status(&self) -> Option<StatusCode> {
+        self.status
     }
 
     /// A new error of `kind` wrapping `source`; the message is the source's display text.
@@ -74,6 +118,22 @@ impl Error {
             kind,
             message: Cow::Owned(source.to_string()),
             source: Some(source),
+            status: None,
+        }
+    }
+
+    /// A new error of `kind` with `message`, caused by `source` (kept for
+    /// [`std::error::Error::source`] and logs).
+    pub fn with_source(
+        kind: ErrorKind,
+        message: impl Into<Cow<'static, str>>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            source: Some(source.into()),
+            status: None,
         }
     }
 
@@ -92,6 +152,9 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
         d.field("kind", &self.kind).field("message", &self.message);
+        if let Some(status) = self.status {
+            d.field("status", &status);
+        }
         if let Some(s) = &self.source {
             d.field("source", s);
         }

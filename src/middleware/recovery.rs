@@ -11,7 +11,7 @@ use crate::app::RequestContext;
 ///
 /// ```
 /// use khz::prelude::*;
-/// let mut server = Server::new();
+/// let server = Server::new();
 /// server.middleware(khz::middleware::recovery); // Server::default() already has it
 /// ```
 pub async fn recovery(ctx: &mut RequestContext) {

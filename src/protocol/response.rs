@@ -89,6 +89,13 @@ impl From<Bytes> for Body {
     }
 }
 
+/// A string view (such as `ctx.param(..)`) is sent without a copy.
+impl From<bytestring::ByteString> for Body {
+    fn from(s: bytestring::ByteString) -> Self {
+        Body::Bytes(s.into_bytes())
+    }
+}
+
 /// An HTTP response under construction.
 ///
 /// `Content-Type` is kept in a slot of its own (almost every response has exactly one), the
@@ -102,6 +109,9 @@ pub struct Response {
     close: bool,
     upgrade: Option<OnUpgrade>,
     trailers: Vec<(HeaderName, HeaderValue)>,
+    /// Counts status and body writes (never reset): the app's chain compares it across a
+    /// handler call to tell whether that handler answered.
+    writes: u32,
 }
 
 impl Default for Response {
@@ -115,6 +125,7 @@ impl Default for Response {
             close: false,
             upgrade: None,
             trailers: Vec::new(),
+            writes: 0,
         }
     }
 }
@@ -140,6 +151,13 @@ impl Response {
     #[inline]
     pub fn set_status(&mut self, status: StatusCode) {
         self.status = status;
+        self.writes = self.writes.wrapping_add(1);
+    }
+
+    /// How many times the status or body was set, ever (a counter that only moves forward).
+    #[inline]
+    pub(crate) fn writes(&self) -> u32 {
+        self.writes
     }
 
     /// Sets header `name`, replacing earlier values.
@@ -214,6 +232,7 @@ impl Response {
     /// Replaces the body.
     pub fn set_body(&mut self, body: impl Into<Body>) {
         self.body = body.into();
+        self.writes = self.writes.wrapping_add(1);
     }
 
     /// Takes the body out, leaving [`Body::Empty`] (streams are consumed this way).
@@ -225,6 +244,7 @@ impl Response {
     pub fn scratch_body(&mut self) -> &mut Vec<u8> {
         self.scratch.clear();
         self.body = Body::Scratch;
+        self.writes = self.writes.wrapping_add(1);
         &mut self.scratch
     }
 

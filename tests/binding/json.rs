@@ -38,8 +38,8 @@ struct JsonBody {
 
 #[tokio::test]
 async fn json_body() {
-    let mut s = Server::new();
-    s.post("/j", echo::<JsonBody>).unwrap();
+    let s = Server::new();
+    s.post("/j", echo::<JsonBody>);
     let body = r#"{"name":"ann","userAge":30,"address":{"city":"Oslo"},"tags":["a"],
                   "scores":{"x":1.5},"nickname":null,"unknown":[1,2]}"#;
     let r = call(

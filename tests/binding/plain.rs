@@ -41,7 +41,7 @@ struct Note {
 }
 
 async fn plain(ctx: &mut RequestContext) {
-    let out = match ctx.param("kind") {
+    let out = match ctx.param("kind").as_deref() {
         Some("query") => ctx.bind_query::<Search>().map(|v| format!("{v:?}")),
         Some("header") => ctx.bind_header::<Headers>().map(|v| format!("{v:?}")),
         Some("form") => ctx.bind_form::<Note>().map(|v| format!("{v:?}")),
@@ -56,9 +56,9 @@ async fn plain(ctx: &mut RequestContext) {
 
 #[tokio::test]
 async fn plain_serde_binds() {
-    let mut s = Server::new();
-    s.post("/plain/:kind", plain).unwrap();
-    s.post("/ids/:org/:id", plain).unwrap();
+    let s = Server::new();
+    s.post("/plain/:kind", plain);
+    s.post("/ids/:org/:id", plain);
     let post =
         |url: &'static str, body: &'static str, h: &'static [(&'static str, &'static str)]| {
             perform_request(&s, Method::POST, url, body, h)
@@ -165,8 +165,8 @@ impl Validate for Manual {
 
 #[tokio::test]
 async fn hand_written_bind_and_validate() {
-    let mut s = Server::new();
-    s.get("/m", echo::<Manual>).unwrap();
+    let s = Server::new();
+    s.get("/m", echo::<Manual>);
     let r = call(&s, "/m?n=3&tag=a", "", &[]).await;
     assert_eq!(ok(&r), "Manual { n: 3, size: 10, tags: [\"a\"] }");
     err(

@@ -42,8 +42,8 @@ struct Scalars {
 
 #[tokio::test]
 async fn query_conversions() {
-    let mut s = Server::new();
-    s.get("/q", echo::<Scalars>).unwrap();
+    let s = Server::new();
+    s.get("/q", echo::<Scalars>);
     let r = call(
         &s,
         "/q?i=-8&u=18446744073709551615&f=1.5&b=1&c=%C3%A9&s=a+b%26c&e=high&n=3&n=-4",
@@ -116,8 +116,8 @@ struct PathHeaderCookie {
 
 #[tokio::test]
 async fn path_header_cookie() {
-    let mut s = Server::new();
-    s.get("/p/:id/*rest", echo::<PathHeaderCookie>).unwrap();
+    let s = Server::new();
+    s.get("/p/:id/*rest", echo::<PathHeaderCookie>);
     let r = call(
         &s,
         "/p/12/a/b%20c.txt",
@@ -196,8 +196,8 @@ struct Form {
 
 #[tokio::test]
 async fn form_body() {
-    let mut s = Server::new();
-    s.post("/f", echo::<Form>).unwrap();
+    let s = Server::new();
+    s.post("/f", echo::<Form>);
     let r = call(
         &s,
         "/f",
@@ -252,10 +252,10 @@ struct RawVec {
 
 #[tokio::test]
 async fn raw_bodies() {
-    let mut s = Server::new();
-    s.post("/bytes", echo::<RawBytes>).unwrap();
-    s.post("/text", echo::<RawText>).unwrap();
-    s.post("/vec", echo::<RawVec>).unwrap();
+    let s = Server::new();
+    s.post("/bytes", echo::<RawBytes>);
+    s.post("/text", echo::<RawText>);
+    s.post("/vec", echo::<RawVec>);
     let r = call(&s, "/bytes", "any\u{0}thing", &[JSON]).await;
     assert_eq!(ok(&r), "RawBytes { body: b\"any\\0thing\" }");
     let r = call(&s, "/text?n=1", "héllo", &[]).await;
@@ -281,8 +281,8 @@ struct BadDefault {
 
 #[tokio::test]
 async fn a_bad_default_is_the_programs_fault() {
-    let mut s = Server::new();
-    s.get("/d", echo::<BadDefault>).unwrap();
+    let s = Server::new();
+    s.get("/d", echo::<BadDefault>);
     assert_eq!(
         ok(&call(&s, "/d?n=2", "", &[]).await),
         "BadDefault { n: 2 }"

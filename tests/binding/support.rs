@@ -13,11 +13,10 @@ pub const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencod
 pub const JSON: (&str, &str) = ("Content-Type", "application/json");
 
 /// Binds `T` and answers its `Debug` text, or the default error rendering.
-pub async fn echo<T: Bind + Validate + Debug>(ctx: &mut RequestContext) {
-    let Some(v) = ctx.bind_and_validate_or_reject::<T>() else {
-        return;
-    };
+pub async fn echo<T: Bind + Validate + Debug>(ctx: &mut RequestContext) -> khz::Result<()> {
+    let v = ctx.bind_and_validate::<T>()?;
     ctx.string(StatusCode::OK, format!("{v:?}"));
+    Ok(())
 }
 
 pub async fn call(s: &Server, url: &str, body: &str, headers: &[(&str, &str)]) -> TestResponse {

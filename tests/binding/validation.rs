@@ -101,18 +101,15 @@ struct Eval {
     d: i32,
 }
 
-async fn rules(ctx: &mut RequestContext) {
-    let Some(r) = ctx.bind_and_validate_or_reject::<Rules>() else {
-        return;
-    };
+async fn rules(ctx: &mut RequestContext) -> khz::Result<()> {
+    let r = ctx.bind_and_validate::<Rules>()?;
     ctx.string(StatusCode::OK, format!("{} {:?}", r.word, r.mail));
+    Ok(())
 }
 
-async fn eval(ctx: &mut RequestContext) {
+async fn eval(ctx: &mut RequestContext) -> khz::Result<()> {
     // Binding alone does not validate.
-    let Some(e) = ctx.bind_or_reject::<Eval>() else {
-        return;
-    };
+    let e = ctx.bind::<Eval>()?;
     match ctx.validate(&e) {
         Ok(()) => ctx.string(StatusCode::OK, "valid"),
         Err(err) => {
@@ -120,6 +117,7 @@ async fn eval(ctx: &mut RequestContext) {
             ctx.abort_with_bind_error(&err)
         }
     }
+    Ok(())
 }
 
 async fn check(s: &Server, url: &str, field: Option<&str>, message: &str) {
@@ -142,8 +140,8 @@ async fn check(s: &Server, url: &str, field: Option<&str>, message: &str) {
 
 #[tokio::test]
 async fn every_rule_passes_and_fails() {
-    let mut s = Server::new();
-    s.get("/r", rules).unwrap();
+    let s = Server::new();
+    s.get("/r", rules);
     let r = perform_request(
         &s,
         Method::GET,
@@ -210,8 +208,8 @@ async fn every_rule_passes_and_fails() {
 
 #[tokio::test]
 async fn evaluation_errors_fail_the_rule() {
-    let mut s = Server::new();
-    s.get("/e", eval).unwrap();
+    let s = Server::new();
+    s.get("/e", eval);
     let r = perform_request(&s, Method::GET, "/e?n=1&d=2", "", &[]).await;
     assert_eq!((r.status(), r.text().as_str()), (StatusCode::OK, "valid"));
     check(

@@ -26,9 +26,9 @@ async fn emfile_child(engine: Transport) {
         .with_ansi(false)
         .with_thread_names(true)
         .init();
-    let mut s = server_for(engine, true, 2);
-    s.get("/ok", ok).unwrap();
-    s.get("/who", who).unwrap();
+    let s = server_for(engine, true, 2);
+    s.get("/ok", ok);
+    s.get("/who", who);
     let (_handle, addr) = start_as_configured(s).await;
     child::serve_commands(|command| {
         if command == "limit" {

@@ -1,7 +1,7 @@
 //! The binding methods of [`RequestContext`]: `bind`, `bind_and_validate`, `validate`, the
 //! per-source binds of plain serde types (`bind_query`, `bind_header`, `bind_path`,
-//! `bind_form`, `bind_json`), and the handler conveniences that answer a failure for you
-//! (`bind_or_reject`, `bind_and_validate_or_reject`, `abort_with_bind_error`).
+//! `bind_form`, `bind_json`), and `abort_with_bind_error`. In a handler returning `Result`,
+//! `ctx.bind_and_validate::<T>()?` answers a failure (400 JSON by default) and stops the chain.
 
 use serde::de::DeserializeOwned;
 
@@ -123,63 +123,15 @@ impl RequestContext {
     /// [`Server::bind_error_handler`](crate::app::Server::bind_error_handler); by default
     /// [`render_bind_error`]) and aborts the chain.
     pub fn abort_with_bind_error(&mut self, err: &BindError) {
-        match self.app.bind_error_hook.clone() {
-            Some(hook) => hook(self, err),
-            None => render_bind_error(self, err),
-        }
+        self.answer_bind_error(err);
         self.abort();
     }
 
-    /// Binds `T`, or answers the error (see
-    /// [`abort_with_bind_error`](RequestContext::abort_with_bind_error)), aborts the chain and
-    /// returns `None`.
-    ///
-    /// ```
-    /// use khz::prelude::*;
-    ///
-    /// #[derive(khz::Bind)]
-    /// struct Page {
-    ///     #[bind(query)]
-    ///     n: u32,
-    /// }
-    ///
-    /// async fn page(ctx: &mut RequestContext) {
-    ///     let Some(p) = ctx.bind_or_reject::<Page>() else { return };
-    ///     ctx.string(StatusCode::OK, p.n.to_string());
-    /// }
-    /// ```
-    pub fn bind_or_reject<T: Bind>(&mut self) -> Option<T> {
-        let result = T::bind(self);
-        self.or_reject(result)
-    }
-
-    /// Binds and validates `T`, or answers the error, aborts the chain and returns `None`.
-    pub fn bind_and_validate_or_reject<T: Bind + Validate>(&mut self) -> Option<T> {
-        let result = self.bind_and_validate::<T>();
-        self.or_reject(result)
-    }
-
-    /// [`bind_query`](RequestContext::bind_query), or answers the error, aborts the chain
-    /// and returns `None`.
-    pub fn bind_query_or_reject<T: DeserializeOwned>(&mut self) -> Option<T> {
-        let result = self.bind_query::<T>();
-        self.or_reject(result)
-    }
-
-    /// [`bind_json`](RequestContext::bind_json), or answers the error, aborts the chain and
-    /// returns `None`.
-    pub fn bind_json_or_reject<T: DeserializeOwned>(&mut self) -> Option<T> {
-        let result = self.bind_json::<T>();
-        self.or_reject(result)
-    }
-
-    fn or_reject<T>(&mut self, result: Result<T, BindError>) -> Option<T> {
-        match result {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.abort_with_bind_error(&e);
-                None
-            }
+    /// Renders `err` with the server's bind-error renderer, without aborting.
+    pub(crate) fn answer_bind_error(&mut self, err: &BindError) {
+        match self.app.bind_error_hook.clone() {
+            Some(hook) => hook(self, err),
+            None => render_bind_error(self, err),
         }
     }
 }

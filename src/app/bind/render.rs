@@ -38,7 +38,7 @@ impl Serialize for ErrorBody<'_> {
 /// use khz::app::bind::{render_bind_error, BindError, Source};
 /// use khz::prelude::*;
 ///
-/// let mut server = Server::new();
+/// let server = Server::new();
 /// server.bind_error_handler(|ctx: &mut RequestContext, err: &BindError| {
 ///     if err.source() == Some(Source::Header) {
 ///         ctx.string(StatusCode::UNAUTHORIZED, "bad credentials");
@@ -52,25 +52,24 @@ pub fn render_bind_error(ctx: &mut RequestContext, err: &BindError) {
 }
 
 impl Server {
-    /// Replaces how bind and validation errors are answered by
-    /// [`bind_or_reject`](RequestContext::bind_or_reject) and
-    /// [`abort_with_bind_error`](RequestContext::abort_with_bind_error). By default the answer
-    /// is [`render_bind_error`]'s JSON. The chain is aborted after the renderer runs.
+    /// Replaces how bind and validation errors are answered — a handler returning one with
+    /// `?`, or [`abort_with_bind_error`](RequestContext::abort_with_bind_error). By default
+    /// the answer is [`render_bind_error`]'s JSON. The chain is aborted after the renderer runs.
     ///
     /// ```
     /// use khz::app::bind::BindError;
     /// use khz::prelude::*;
     ///
-    /// let mut server = Server::new();
+    /// let server = Server::new();
     /// server.bind_error_handler(|ctx: &mut RequestContext, err: &BindError| {
     ///     ctx.string(err.status(), format!("bad request: {err}"));
     /// });
     /// ```
-    pub fn bind_error_handler<F>(&mut self, f: F) -> &mut Self
+    pub fn bind_error_handler<F>(&self, f: F) -> &Self
     where
         F: Fn(&mut RequestContext, &BindError) + Send + Sync + 'static,
     {
-        self.bind_error_hook = Some(Arc::new(f));
+        self.reg.lock().bind_error_hook = Some(Arc::new(f));
         self
     }
 }

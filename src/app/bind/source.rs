@@ -128,7 +128,7 @@ impl<'c> Sources<'c> {
     pub fn values(&self, source: Source, name: &str) -> Result<Values<'_>, BindError> {
         let ctx = self.ctx;
         match source {
-            Source::Path => Ok(ctx.param(name).map(Values::one).unwrap_or_default()),
+            Source::Path => Ok(ctx.param_str(name).map(Values::one).unwrap_or_default()),
             Source::Query => {
                 let pairs = self.query.get_or_init(|| {
                     ctx.query_string()
@@ -138,7 +138,7 @@ impl<'c> Sources<'c> {
                 Ok(lookup(pairs, name))
             }
             Source::Header => header_values(ctx, name),
-            Source::Cookie => Ok(ctx.cookie(name).map(Values::one).unwrap_or_default()),
+            Source::Cookie => Ok(ctx.cookie_str(name).map(Values::one).unwrap_or_default()),
             Source::Form => match self.form.get_or_init(|| form_pairs(ctx)) {
                 Ok(pairs) => Ok(lookup(pairs, name)),
                 Err(e) => Err(e.clone()),

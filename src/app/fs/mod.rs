@@ -16,13 +16,13 @@
 //! use khz::app::fs::StaticDir;
 //!
 //! # #[tokio::main] async fn main() -> khz::Result<()> {
-//! let mut server = Server::default();
-//! server.static_dir("/assets", "./public")?;
-//! server.static_file("/favicon.ico", "./public/favicon.ico")?;
+//! let server = Server::default();
+//! server.static_dir("/assets", "./public");
+//! server.static_file("/favicon.ico", "./public/favicon.ico");
 //! server.static_fs(
 //!     "/docs",
 //!     StaticDir::new("./site").precompressed(true).cache_control("public, max-age=3600"),
-//! )?;
+//! );
 //! server.spin().await
 //! # }
 //! ```
@@ -40,12 +40,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use http::header::HeaderValue;
-use http::StatusCode;
+use http::{Method, StatusCode};
 
 use super::handler::{BoxFuture, Handler};
-use super::server::{RouterGroup, Server};
+use super::server::{Route, RouterGroup, Server};
 use super::RequestContext;
-use crate::Result;
 use resolve::Lookup;
 
 /// The name of the catch-all parameter of static-directory routes.
@@ -138,10 +137,10 @@ impl StaticDir {
 /// use khz::prelude::*;
 /// use khz::app::fs::{ServeDir, StaticDir};
 /// # async fn auth(ctx: &mut RequestContext) { ctx.next().await }
-/// let mut server = Server::new();
-/// let mut private = server.group("/private");
+/// let server = Server::new();
+/// let private = server.group("/private");
 /// private.middleware(auth);
-/// private.get("/*filepath", ServeDir::new(StaticDir::new("./private")))?;
+/// private.get("/*filepath", ServeDir::new(StaticDir::new("./private")));
 /// # Ok::<(), khz::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -186,7 +185,7 @@ impl Handler for ServeFile {
 /// The decoded path under the static prefix. The router decodes the path once unless the
 /// server routes on raw paths; then it is decoded here, once — never twice.
 fn relative_path(ctx: &RequestContext) -> Option<String> {
-    let rel = ctx.param(PARAM).unwrap_or_default();
+    let rel = ctx.param_str(PARAM).unwrap_or_default();
     if !ctx.app.opts.use_raw_path {
         return Some(rel.to_owned());
     }
@@ -271,41 +270,34 @@ fn dir_pattern(prefix: &str) -> String {
 }
 
 macro_rules! static_methods {
-    ($ty:ty) => {
-        impl $ty {
+    ([$($gen:tt)*] $ty:ty, $route:ty) => {
+        impl $($gen)* $ty {
             /// Serves the files under `root` at `prefix` (`GET` and `HEAD` on
             /// `prefix/*filepath`) with default [`StaticDir`] options (Hertz `Static`).
             ///
             /// `GET /assets/css/site.css` answers `./public/css/site.css`; `..`, symlinks out of
             /// the root and other escapes answer `404`.
-            pub fn static_dir(&mut self, prefix: &str, root: impl Into<PathBuf>) -> Result<()> {
+            pub fn static_dir(&self, prefix: &str, root: impl Into<PathBuf>) -> $route {
                 self.static_fs(prefix, StaticDir::new(root))
             }
 
             /// Serves a [`StaticDir`] at `prefix` (`GET` and `HEAD` on `prefix/*filepath`;
             /// Hertz `StaticFS`).
-            pub fn static_fs(&mut self, prefix: &str, dir: StaticDir) -> Result<()> {
-                let pattern = dir_pattern(prefix);
-                let handler = ServeDir::new(dir);
-                self.get(&pattern, handler.clone())?;
-                self.head(&pattern, handler)?;
-                Ok(())
+            pub fn static_fs(&self, prefix: &str, dir: StaticDir) -> $route {
+                self.handle_many(&[Method::GET, Method::HEAD], &dir_pattern(prefix), ServeDir::new(dir))
             }
 
             /// Serves the file at `file` for `GET` and `HEAD` on `path` (Hertz `StaticFile`),
             /// with validators, conditional and range requests like [`RequestContext::file`].
-            pub fn static_file(&mut self, path: &str, file: impl Into<PathBuf>) -> Result<()> {
-                let handler = ServeFile::new(file);
-                self.get(path, handler.clone())?;
-                self.head(path, handler)?;
-                Ok(())
+            pub fn static_file(&self, path: &str, file: impl Into<PathBuf>) -> $route {
+                self.handle_many(&[Method::GET, Method::HEAD], path, ServeFile::new(file))
             }
         }
     };
 }
 
-static_methods!(Server);
-static_methods!(RouterGroup<'_>);
+static_methods!([] Server, Route<'_>);
+static_methods!([<'s>] RouterGroup<'s>, Route<'s>);
 
 #[cfg(test)]
 mod tests {

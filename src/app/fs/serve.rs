@@ -57,8 +57,8 @@ fn conditions(ctx: &RequestContext) -> Conditions {
     Conditions {
         if_match: list("if-match"),
         if_none_match: list("if-none-match"),
-        if_modified_since: ctx.header("if-modified-since").map(str::to_owned),
-        if_unmodified_since: ctx.header("if-unmodified-since").map(str::to_owned),
+        if_modified_since: ctx.header_str("if-modified-since").map(str::to_owned),
+        if_unmodified_since: ctx.header_str("if-unmodified-since").map(str::to_owned),
     }
 }
 
@@ -94,10 +94,10 @@ pub(crate) async fn send_file(ctx: &mut RequestContext, opened: Opened, extra: &
     }
     ctx.response_mut()
         .set_header(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    let range = match ctx.header("range") {
+    let range = match ctx.header_str("range") {
         Some(r) if method == Method::GET || method == Method::HEAD => {
             let applies = ctx
-                .header("if-range")
+                .header_str("if-range")
                 .is_none_or(|ir| conditional::if_range_holds(ir, &validators));
             if applies {
                 range::answer(r, len)

@@ -189,3 +189,11 @@ mod tests {
         );
     }
 }
+
+/// A form error answers with its [`status`](FormError::status): the error's text for a 4xx,
+/// the reason phrase only for a 5xx.
+impl crate::app::ResponseError for FormError {
+    fn status(&self) -> StatusCode {
+        FormError::status(self)
+    }
+}

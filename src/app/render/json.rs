@@ -43,8 +43,8 @@ impl RequestContext {
     ///     ctx.pure_json(StatusCode::OK, &serde_json::json!({"html": "<b>&</b>"}));
     /// }
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// # let mut s = Server::new();
-    /// # s.get("/", h).unwrap();
+    /// # let s = Server::new();
+    /// # s.get("/", h);
     /// let res = perform_request(&s, Method::GET, "/", "", &[]).await;
     /// assert_eq!(res.text(), r#"{"html":"<b>&</b>"}"#);
     /// # }
@@ -63,8 +63,8 @@ impl RequestContext {
     ///     ctx.indented_json(StatusCode::OK, &serde_json::json!({"a": [1]}));
     /// }
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// # let mut s = Server::new();
-    /// # s.get("/", h).unwrap();
+    /// # let s = Server::new();
+    /// # s.get("/", h);
     /// let res = perform_request(&s, Method::GET, "/", "", &[]).await;
     /// assert_eq!(res.text(), "{\n    \"a\": [\n        1\n    ]\n}");
     /// # }

@@ -13,7 +13,7 @@ impl RequestContext {
     /// ```
     /// # use khz::prelude::*;
     /// async fn user(ctx: &mut RequestContext) {
-    ///     if ctx.param("id") != Some("1") {
+    ///     if ctx.param("id").as_deref() != Some("1") {
     ///         return ctx.not_found();
     ///     }
     ///     ctx.string(StatusCode::OK, "user 1");
@@ -31,7 +31,7 @@ impl RequestContext {
     /// # use khz::prelude::*;
     /// async fn cached(ctx: &mut RequestContext) {
     ///     ctx.set_header("etag", "\"v1\"");
-    ///     if ctx.header("if-none-match") == Some("\"v1\"") {
+    ///     if ctx.header("if-none-match").as_deref() == Some("\"v1\"") {
     ///         return ctx.not_modified();
     ///     }
     ///     ctx.string(StatusCode::OK, "version 1");

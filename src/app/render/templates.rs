@@ -18,9 +18,8 @@
 //! }
 //!
 //! # #[tokio::main] async fn main() -> khz::Result<()> {
-//! let mut server = Server::default();
-//! server.load_html_glob("templates/*.html")?;
-//! server.get("/", index)?;
+//! let server = Server::default().load_html_glob("templates/*.html");
+//! server.get("/", index);
 //! server.spin().await
 //! # }
 //! ```
@@ -53,15 +52,23 @@ impl HtmlTemplates {
 }
 
 fn template_error(what: String, e: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::new(ErrorKind::Config, format!("{what}: {e}"))
+    Error::with_source(ErrorKind::Config, format!("{what}: {e}"), e)
 }
 
 impl Server {
     /// Loads every file matching the glob `pattern` (e.g. `"templates/**/*.html"`) as an HTML
     /// template named by its file name; templates escape HTML whatever their extension. May be
     /// called more than once to add templates; a name already loaded is an error, as is an
-    /// unreadable file, a template syntax error, or a pattern matching no file.
-    pub fn load_html_glob(&mut self, pattern: &str) -> Result<&mut Self> {
+    /// unreadable file, a template syntax error, or a pattern matching no file — reported by
+    /// `start` / `spin`.
+    pub fn load_html_glob(mut self, pattern: &str) -> Self {
+        if let Err(e) = self.try_load_html_glob(pattern) {
+            self.option_errors.push(e);
+        }
+        self
+    }
+
+    fn try_load_html_glob(&mut self, pattern: &str) -> Result<()> {
         let paths = glob::glob(pattern)
             .map_err(|e| template_error(format!("bad template glob {pattern:?}"), e))?;
         let mut env = match self.state.get::<HtmlTemplates>() {
@@ -98,7 +105,7 @@ impl Server {
             ));
         }
         self.state.insert(HtmlTemplates { env });
-        Ok(self)
+        Ok(())
     }
 
     /// Uses `env` for [`RequestContext::html`], replacing templates loaded before. Use it for
@@ -108,10 +115,9 @@ impl Server {
     /// # use khz::prelude::*;
     /// let mut env = minijinja::Environment::new();
     /// env.add_template("hello.html", "<p>Hello, {{ name }}!</p>").unwrap();
-    /// let mut server = Server::new();
-    /// server.html_environment(env);
+    /// let server = Server::new().html_environment(env);
     /// ```
-    pub fn html_environment(&mut self, env: Environment<'static>) -> &mut Self {
+    pub fn html_environment(mut self, env: Environment<'static>) -> Self {
         self.state.insert(HtmlTemplates { env });
         self
     }
@@ -138,15 +144,15 @@ impl RequestContext {
     /// # use khz::prelude::*;
     /// # use khz::ut::perform_request;
     /// async fn hello(ctx: &mut RequestContext) {
-    ///     let name = ctx.param("name").unwrap_or("world").to_owned();
+    ///     let name = ctx.param_or("name", "world");
     ///     ctx.html(StatusCode::OK, "hello.html", &serde_json::json!({ "name": name }));
     /// }
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let mut env = minijinja::Environment::new();
     /// env.add_template("hello.html", "<p>Hello, {{ name }}!</p>").unwrap();
-    /// let mut server = Server::new();
+    /// let server = Server::new();
     /// server.html_environment(env);
-    /// server.get("/hello/:name", hello).unwrap();
+    /// server.get("/hello/:name", hello);
     /// let res = perform_request(&server, Method::GET, "/hello/%3Cb%3E", "", &[]).await;
     /// assert_eq!(res.text(), "<p>Hello, &lt;b&gt;!</p>");
     /// # }

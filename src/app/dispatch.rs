@@ -1,17 +1,21 @@
-//! The running application: the frozen route table with each route's complete handler chain,
-//! and the dispatch that serves one request — decode the path, look up the route (falling back
-//! from HEAD to GET), fill the parameters, handle near misses (trailing-slash and fixed-path
-//! redirects, 405 with `Allow`, 404), then run the chain. [`AppService`] is the
-//! [`HttpService`] the protocol layer calls.
+//! Request dispatch: the frozen app (route table with each route's complete handler chain,
+//! built by `build.rs`) and what serves one request — decode the path, look up the route
+//! (falling back from HEAD to GET), fill the parameters, handle near misses (trailing-slash and
+//! fixed-path redirects, 405 with `Allow`, 404), then run the chain. Redirects, 404/405 and
+//! protocol rejections run the server middleware too, so an access log sees every answer.
+//! [`AppService`] is the [`HttpService`] the protocol layer calls.
 
 use std::sync::Arc;
 
+use bytestring::ByteString;
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 
 use super::context::RequestContext;
+use super::error::ErrorRenderer;
 use super::handler::Chain;
 use super::keys::StateMap;
+pub(crate) use super::server::ContinueHook;
 use crate::protocol::{BodyMode, ConnInfo, HttpService};
 use crate::route::Router;
 
@@ -33,9 +37,6 @@ pub(crate) struct RouteOptions {
     pub(crate) use_raw_path: bool,
 }
 
-/// Decides whether a request with `Expect: 100-continue` may send its body.
-pub(crate) type ContinueHook = Arc<dyn Fn(&RequestContext) -> bool + Send + Sync>;
-
 /// The frozen application shared by all connections.
 pub(crate) struct App {
     pub(crate) router: Router<usize>,
@@ -44,11 +45,17 @@ pub(crate) struct App {
     /// Every chain's first handler is the recovery middleware: run it inline.
     pub(crate) recovery_first: bool,
     pub(crate) no_method: Chain,
+    /// Server middleware, then the handler sending a pending redirect.
+    pub(crate) redirect: Chain,
+    /// Server middleware, then the handler rendering a protocol rejection.
+    pub(crate) rejected: Chain,
     pub(crate) opts: RouteOptions,
     pub(crate) state: StateMap,
     pub(crate) continue_hook: Option<ContinueHook>,
     /// Renders bind errors (`Server::bind_error_handler`); `None`: the default JSON.
     pub(crate) bind_error_hook: Option<super::bind::BindErrorHook>,
+    /// Renders error answers (`Server::error_handler`); `None`: JSON or text.
+    pub(crate) error_renderer: Option<ErrorRenderer>,
     /// Largest body read into memory (`max_request_body_size`).
     pub(crate) max_body_bytes: usize,
     /// Every request body is streamed.
@@ -139,15 +146,16 @@ pub(crate) async fn dispatch(app: &App, ctx: &mut RequestContext) {
     match route_once(app, ctx) {
         Routed::Matched => {}
         Routed::BadPath => {
-            ctx.string(StatusCode::BAD_REQUEST, "invalid percent-encoding in path");
+            ctx.render_error(StatusCode::BAD_REQUEST, "invalid percent-encoding in path");
             return;
         }
-        Routed::Missed | Routed::Pending => {
-            if !handle_miss(app, ctx) {
-                return;
-            }
-        }
+        Routed::Missed | Routed::Pending => handle_miss(app, ctx),
     }
+    run_chain(app, ctx).await;
+}
+
+/// Runs the chain already chosen for `ctx`.
+async fn run_chain(app: &App, ctx: &mut RequestContext) {
     if app.recovery_first {
         // The chain's first entry is the recovery middleware: do its work here, on the stack,
         // and start the chain after it — one boxed future and one chain step less per request.
@@ -158,24 +166,31 @@ pub(crate) async fn dispatch(app: &App, ctx: &mut RequestContext) {
     }
 }
 
-/// Fills the context's routing path: the request path, with `%XX` escapes decoded unless
-/// routing on raw paths. Returns false if the decoded path is not UTF-8.
+/// Fills the context's routing path: the request path — a view into the request head — or,
+/// when it has `%XX` escapes and the server does not route on raw paths, the decoded path.
+/// Returns false if the decoded path is not UTF-8.
 fn prepare_path(ctx: &mut RequestContext, use_raw_path: bool) -> bool {
     let raw = ctx.req.path();
-    ctx.routing_path.clear();
     if use_raw_path || !raw.as_bytes().contains(&b'%') {
-        ctx.routing_path.push_str(raw);
+        ctx.routing_path = view(ctx.req.raw_head(), raw);
         return true;
     }
-    let mut bytes = std::mem::take(&mut ctx.routing_path).into_bytes();
-    bytes.extend(percent_decode(raw.as_bytes()));
-    match String::from_utf8(bytes) {
+    match ByteString::try_from(percent_decode(raw.as_bytes()).collect::<Vec<u8>>()) {
         Ok(s) => {
             ctx.routing_path = s;
             true
         }
         Err(_) => false,
     }
+}
+
+/// `part` (a sub-slice of `head`) as a view sharing `head`'s memory; copied if it is not one.
+pub(crate) fn view(head: &bytes::Bytes, part: &str) -> ByteString {
+    let start = (part.as_ptr() as usize).wrapping_sub(head.as_ptr() as usize);
+    if part.is_empty() || start > head.len() || head.len() - start < part.len() {
+        return ByteString::from(part);
+    }
+    ByteString::try_from(head.slice(start..start + part.len())).unwrap_or_else(|_| ByteString::from(part))
 }
 
 fn percent_decode(input: &[u8]) -> impl Iterator<Item = u8> + '_ {
@@ -243,12 +258,12 @@ fn route(app: &App, ctx: &mut RequestContext) -> bool {
     true
 }
 
-/// Handles a request no route matched. Returns true if a chain (404/405) should run, false if
-/// the response is already complete (a redirect).
-fn handle_miss(app: &App, ctx: &mut RequestContext) -> bool {
+/// Chooses the chain for a request no route matched: a redirect (trailing slash, fixed
+/// path), 405 with `Allow`, or 404 — each after the server middleware.
+fn handle_miss(app: &App, ctx: &mut RequestContext) {
     let method = ctx.req.method().clone();
-    let path = ctx.path().to_owned();
-    if method != Method::CONNECT && path != "/" {
+    let path = ctx.routing_path.clone();
+    if method != Method::CONNECT && &*path != "/" {
         let target = if app.opts.redirect_trailing_slash {
             app.router.trailing_slash_redirect(&method, &path)
         } else {
@@ -271,8 +286,9 @@ fn handle_miss(app: &App, ctx: &mut RequestContext) -> bool {
             } else {
                 StatusCode::TEMPORARY_REDIRECT
             };
-            ctx.redirect(status, location);
-            return false;
+            ctx.pending_redirect = Some((status, location));
+            ctx.chain = Some(app.redirect.clone());
+            return;
         }
     }
     if app.opts.handle_method_not_allowed {
@@ -292,22 +308,40 @@ fn handle_miss(app: &App, ctx: &mut RequestContext) -> bool {
             }
             ctx.resp.set_status(StatusCode::METHOD_NOT_ALLOWED);
             ctx.chain = Some(app.no_method.clone());
-            return true;
+            return;
         }
     }
     ctx.resp.set_status(StatusCode::NOT_FOUND);
     ctx.chain = Some(app.no_route.clone());
-    true
+}
+
+/// The last handler of the redirect chain: sends the redirect dispatch decided on.
+pub(crate) async fn send_redirect(ctx: &mut RequestContext) {
+    if let Some((status, location)) = ctx.pending_redirect.take() {
+        ctx.redirect(status, location);
+    }
+}
+
+/// The last handler of the rejection chain: renders the protocol rejection.
+pub(crate) async fn render_rejection(ctx: &mut RequestContext) {
+    if let Some(e) = ctx.error.take() {
+        e.render(ctx);
+        ctx.error = Some(e);
+    }
 }
 
 /// The default last handler for unmatched paths.
 pub(crate) async fn default_not_found(ctx: &mut RequestContext) {
-    ctx.string(StatusCode::NOT_FOUND, "404 page not found");
+    ctx.render_error(StatusCode::NOT_FOUND, "404 page not found");
 }
 
 /// The default last handler for a known path with an unregistered method.
 pub(crate) async fn default_method_not_allowed(ctx: &mut RequestContext) {
-    ctx.string(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed");
+    let allow = ctx.resp.header(&header::ALLOW).cloned();
+    ctx.render_error(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed");
+    if let Some(allow) = allow {
+        ctx.resp.set_header(header::ALLOW, allow);
+    }
 }
 
 #[cfg(test)]
