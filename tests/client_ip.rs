@@ -127,21 +127,14 @@ async fn garbage_falls_back_and_never_panics() {
 #[tokio::test]
 async fn invalid_cidrs_are_configuration_errors() {
     for bad in ["10.0.0.0/33", "not-an-ip", "", "10.0.0.0/8/8"] {
-        let err = Server::new()
-            .addr("127.0.0.1:0")
-            .trusted_proxies(["127.0.0.1", bad])
-            .start()
+        let err = common::try_start(server().trusted_proxies(["127.0.0.1", bad]))
             .await
             .err()
             .unwrap_or_else(|| panic!("{bad:?} accepted"));
         assert_eq!(err.kind(), ErrorKind::Config, "{bad:?}");
         assert!(err.message().contains("trusted_proxies"), "{err}");
     }
-    let ok = Server::new()
-        .addr("127.0.0.1:0")
-        .print_routes(false)
-        .trusted_proxies(["10.0.0.0/8", "fd00::/8", "192.0.2.1", "::1"])
-        .start()
+    let ok = common::try_start(server().trusted_proxies(["10.0.0.0/8", "fd00::/8", "192.0.2.1", "::1"]))
         .await
         .expect("valid proxies");
     ok.shutdown().await.expect("shutdown");

@@ -373,7 +373,7 @@ mod templates {
 
     /// The error `start` reports for `s` (it must fail).
     async fn start_err(s: Server) -> khz::Error {
-        match s.addr("127.0.0.1:0").print_routes(false).start().await {
+        match common::try_start(s).await {
             Ok(_) => panic!("expected an error"),
             Err(e) => e,
         }

@@ -386,7 +386,7 @@ async fn base_path_prefixes_every_route() {
 
 #[tokio::test]
 async fn conflicts_are_collected_and_start_names_both_routes_of_each() {
-    let s = Server::new().addr("127.0.0.1:0").print_routes(false);
+    let s = common::server();
     s.get("/users/:id", describe);
     s.get("/users/:name", describe); // conflict 1
     s.get("/users/:id", describe); // the same route twice: conflict 2
@@ -398,7 +398,9 @@ async fn conflicts_are_collected_and_start_names_both_routes_of_each() {
         s.get(bad, describe); // invalid patterns: errors too, not panics
     }
     assert_eq!(s.routes().len(), 9, "every registration is listed");
-    let err = s.start().await.expect_err("a server with conflicts must not start");
+    let err = common::try_start(s)
+        .await
+        .expect_err("a server with conflicts must not start");
     assert_eq!(err.kind(), ErrorKind::Route);
     let msg = err.to_string();
     assert!(msg.contains("6 problems"), "{msg}");
@@ -422,7 +424,7 @@ async fn a_conflict_serves_nothing() {
     let s = Server::new().listener(listener).print_routes(false);
     s.get("/users/:id", describe);
     s.get("/users/:name", new_user_form);
-    assert!(s.start().await.is_err());
+    assert!(common::try_start(s).await.is_err());
     assert!(
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "the listener was dropped, nothing accepts"

@@ -52,6 +52,10 @@ impl Server {
             });
         }
         if !problems.is_empty() {
+            if problems.len() == 1 && self.option_errors.len() == 1 {
+                // One option failed to apply: its own error, source and all.
+                return Err(self.take_option_error());
+            }
             let kind = if options_ok {
                 ErrorKind::Route
             } else {
@@ -100,6 +104,16 @@ impl Server {
             #[cfg(feature = "multipart")]
             multipart: self.opts.multipart.clone(),
         })
+    }
+
+    /// The first error of an option that failed to apply, keeping its source.
+    fn take_option_error(&self) -> Error {
+        let first = &self.option_errors[0];
+        let source = std::error::Error::source(first).map(|s| s.to_string());
+        match source {
+            Some(s) => Error::with_source(first.kind(), first.message().to_owned(), s),
+            None => Error::new(first.kind(), first.message().to_owned()),
+        }
     }
 
     pub(crate) fn build_service(&self) -> Result<AppService> {

@@ -64,7 +64,7 @@ use http::header::{self, HeaderValue};
 use http::StatusCode;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use super::bind::{render_bind_error, BindError};
+use super::bind::BindError;
 use super::context::RequestContext;
 use super::render::json::Style;
 use crate::protocol::BoxError;
@@ -193,7 +193,7 @@ impl ResponseError for Error {
     fn render(&self, ctx: &mut RequestContext) {
         let bind = std::error::Error::source(self).and_then(|s| s.downcast_ref::<BindError>());
         match bind {
-            Some(bind) if self.http_status().is_none() => render_bind_error(ctx, bind),
+            Some(bind) if self.http_status().is_none() => ctx.answer_bind_error(bind),
             _ => {
                 let status = ResponseError::status(self);
                 if status.is_client_error() {

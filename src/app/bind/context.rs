@@ -80,9 +80,10 @@ impl RequestContext {
     /// #[derive(serde::Deserialize)]
     /// struct Search { q: String, page: Option<u32> }
     ///
-    /// async fn search(ctx: &mut RequestContext) {
-    ///     let Some(s) = ctx.bind_query_or_reject::<Search>() else { return };
+    /// async fn search(ctx: &mut RequestContext) -> khz::Result<()> {
+    ///     let s = ctx.bind_query::<Search>()?; // a failure answers 400 JSON naming the key
     ///     ctx.string(StatusCode::OK, format!("{} p{}", s.q, s.page.unwrap_or(1)));
+    ///     Ok(())
     /// }
     /// ```
     pub fn bind_query<T: DeserializeOwned>(&self) -> Result<T, BindError> {

@@ -24,9 +24,10 @@
 //!     title: String,                           // no #[bind]: a JSON body field
 //! }
 //!
-//! async fn create(ctx: &mut RequestContext) {
-//!     let Some(note) = ctx.bind_and_validate_or_reject::<CreateNote>() else { return };
+//! async fn create(ctx: &mut RequestContext) -> khz::Result<()> {
+//!     let note = ctx.bind_and_validate::<CreateNote>()?; // 400 JSON naming the field
 //!     ctx.string(StatusCode::CREATED, format!("{} {}", note.id, note.title));
+//!     Ok(())
 //! }
 //! ```
 //!
@@ -85,8 +86,8 @@
 //!
 //! Every failure is a [`BindError`]: [`field`](BindError::field),
 //! [`source`](BindError::source), [`kind`](BindError::kind), [`status`](BindError::status)
-//! (400, 415, or 500 for program mistakes). `ctx.bind_or_reject::<T>()` and
-//! `ctx.abort_with_bind_error(&e)` answer it with `{"code":400,"message":"...","field":"..."}`
+//! (400, 415, or 500 for program mistakes). Returned from a handler (`ctx.bind::<T>()?`), or
+//! through `ctx.abort_with_bind_error(&e)`, it answers `{"code":400,"message":"...","field":"..."}`
 //! or with the renderer installed by
 //! [`Server::bind_error_handler`](crate::app::Server::bind_error_handler).
 //!
