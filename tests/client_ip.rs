@@ -134,8 +134,9 @@ async fn invalid_cidrs_are_configuration_errors() {
         assert_eq!(err.kind(), ErrorKind::Config, "{bad:?}");
         assert!(err.message().contains("trusted_proxies"), "{err}");
     }
-    let ok = common::try_start(server().trusted_proxies(["10.0.0.0/8", "fd00::/8", "192.0.2.1", "::1"]))
-        .await
-        .expect("valid proxies");
+    let ok =
+        common::try_start(server().trusted_proxies(["10.0.0.0/8", "fd00::/8", "192.0.2.1", "::1"]))
+            .await
+            .expect("valid proxies");
     ok.shutdown().await.expect("shutdown");
 }

@@ -76,7 +76,10 @@ async fn refused(ctx: &mut RequestContext) {
 /// Echoes the cookies the request sent: `name=value` lines, then the looked-up `sid`.
 async fn echo_cookies(ctx: &mut RequestContext) {
     let mut out: Vec<String> = ctx.cookies().map(|(k, v)| format!("{k}={v}")).collect();
-    out.push(format!("sid:{}", ctx.cookie("sid").unwrap_or_else(|| "-".into())));
+    out.push(format!(
+        "sid:{}",
+        ctx.cookie("sid").unwrap_or_else(|| "-".into())
+    ));
     ctx.string(StatusCode::OK, out.join("\n"));
 }
 

@@ -306,7 +306,10 @@ async fn inspect(ctx: &mut RequestContext) {
         format!("b={}", ctx.query_all("b").join("|")),
         format!("plus={}", ctx.query("plus").as_deref().unwrap_or("-")),
         format!("none={}", ctx.query_or("none", "dflt")),
-        format!("custom={}", ctx.header("x-CUSTOM").unwrap_or_else(|| "-".into())),
+        format!(
+            "custom={}",
+            ctx.header("x-CUSTOM").unwrap_or_else(|| "-".into())
+        ),
         format!(
             "raw={:?}",
             ctx.header_bytes("x-raw")
@@ -315,9 +318,18 @@ async fn inspect(ctx: &mut RequestContext) {
         ),
         format!("host={}", ctx.host().unwrap_or_else(|| "-".into())),
         format!("ctype={}", ctx.content_type().unwrap_or("-")),
-        format!("session={}", ctx.cookie("session").unwrap_or_else(|| "-".into())),
-        format!("theme={}", ctx.cookie("theme").unwrap_or_else(|| "-".into())),
-        format!("nocookie={}", ctx.cookie("absent").unwrap_or_else(|| "-".into())),
+        format!(
+            "session={}",
+            ctx.cookie("session").unwrap_or_else(|| "-".into())
+        ),
+        format!(
+            "theme={}",
+            ctx.cookie("theme").unwrap_or_else(|| "-".into())
+        ),
+        format!(
+            "nocookie={}",
+            ctx.cookie("absent").unwrap_or_else(|| "-".into())
+        ),
         format!("headers={}", ctx.headers().len()),
         format!("body={}", String::from_utf8_lossy(ctx.body())),
         format!("peer={}", ctx.remote_addr()),

@@ -326,7 +326,10 @@ async fn bad_pem_files_are_a_config_error() {
     let err = common::try_start(s).await.expect_err("bad PEM refused");
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.to_string().contains("tls_pem("), "{err}");
-    assert!(std::error::Error::source(&err).is_some(), "keeps its source");
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "keeps its source"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

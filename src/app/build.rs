@@ -83,7 +83,10 @@ impl Server {
         Ok(App {
             router,
             routes,
-            no_route: fallback(&regs.no_route, NamedHandler::new(dispatch::default_not_found)),
+            no_route: fallback(
+                &regs.no_route,
+                NamedHandler::new(dispatch::default_not_found),
+            ),
             no_method: fallback(
                 &regs.no_method,
                 NamedHandler::new(dispatch::default_method_not_allowed),

@@ -190,7 +190,8 @@ pub(crate) fn view(head: &bytes::Bytes, part: &str) -> ByteString {
     if part.is_empty() || start > head.len() || head.len() - start < part.len() {
         return ByteString::from(part);
     }
-    ByteString::try_from(head.slice(start..start + part.len())).unwrap_or_else(|_| ByteString::from(part))
+    ByteString::try_from(head.slice(start..start + part.len()))
+        .unwrap_or_else(|_| ByteString::from(part))
 }
 
 fn percent_decode(input: &[u8]) -> impl Iterator<Item = u8> + '_ {

@@ -274,7 +274,8 @@ impl<T> OrStatus<T> for Option<T> {
 
 /// Renders an error answer when the server has its own renderer
 /// ([`Server::error_handler`](crate::app::Server::error_handler)).
-pub(crate) type ErrorRenderer = std::sync::Arc<dyn Fn(&mut RequestContext, StatusCode, &str) + Send + Sync>;
+pub(crate) type ErrorRenderer =
+    std::sync::Arc<dyn Fn(&mut RequestContext, StatusCode, &str) + Send + Sync>;
 
 /// The default JSON body of an error answer.
 struct ErrorBody<'a> {

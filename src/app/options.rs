@@ -62,7 +62,6 @@ use super::server::Server;
 use crate::protocol::http1::H1Config;
 use crate::transport::{ListenOptions, Transport};
 
-
 /// All server options.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {

@@ -136,7 +136,10 @@ impl ProtocolOptions {
         if let Some(tls) = &self.tls {
             // Resolved here, at start: the timeout set before or after `tls(..)`, and the ALPN
             // list of every protocol registered before or after it.
-            suite = suite.tls(tls.clone().with_handshake_timeout(self.tls_handshake_timeout));
+            suite = suite.tls(
+                tls.clone()
+                    .with_handshake_timeout(self.tls_handshake_timeout),
+            );
         }
         suite
     }

@@ -90,7 +90,9 @@ pub(crate) struct Registry(Mutex<Registrations>);
 impl Registry {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Registrations> {
         // A panic while registering leaves nothing half-written that matters: keep going.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -236,7 +238,13 @@ impl Registrations {
         self.groups.len() - 1
     }
 
-    fn add(&mut self, group: usize, methods: &[Method], path: &str, h: NamedHandler) -> Range<usize> {
+    fn add(
+        &mut self,
+        group: usize,
+        methods: &[Method],
+        path: &str,
+        h: NamedHandler,
+    ) -> Range<usize> {
         let first = self.routes.len();
         for m in methods {
             self.routes.push(PendingRoute {
@@ -548,7 +556,11 @@ mod tests {
         assert_eq!(routes[0].path, "/v2/x");
         assert_eq!(routes[1].path, "/v1/x");
         assert_eq!(routes[2].path, "/v1/y");
-        assert_eq!(routes[2].middleware.len(), 1, "the re-opened group keeps its middleware");
+        assert_eq!(
+            routes[2].middleware.len(),
+            1,
+            "the re-opened group keeps its middleware"
+        );
     }
 
     #[test]
