@@ -114,7 +114,7 @@ fn prepare(
     match parse_head(&head, &H1Config::default(), &mut ctx.req) {
         Ok(Some(_)) => {}
         Ok(None) => return Err(failure(StatusCode::BAD_REQUEST, "incomplete request")),
-        Err(e) => return Err(failure(e.status, e.reason)),
+        Err(e) => return Err(failure(e.status(), e.reason())),
     }
     ctx.req.head = head;
     ctx.req.body = body;

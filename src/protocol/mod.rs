@@ -7,13 +7,17 @@
 pub mod http1;
 #[cfg(feature = "http2")]
 pub mod http2;
+mod rejection;
 pub mod request;
 pub mod request_body;
 pub mod response;
 pub mod service;
 pub mod suite;
+#[cfg(test)]
+mod testing;
 pub mod upgraded;
 
+pub use rejection::Rejection;
 pub use request::{HeaderView, Request};
 pub use request_body::{BodyError, RequestBody};
 pub use response::{Body, BodyStream, BoxError, Response};

@@ -232,26 +232,6 @@ fn hex_digits(mut n: usize, buf: &mut [u8; 16]) -> &[u8] {
     &buf[i..]
 }
 
-/// A complete plain-text response for a rejected request, always closing the connection.
-pub fn encode_error(w: &mut WriteBuffer, cfg: &H1Config, status: StatusCode, reason: &str) {
-    let mut resp = Response::default();
-    resp.set_status(status);
-    resp.set_body(Body::Vec(reason.as_bytes().to_vec()));
-    resp.set_header(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    encode_head(
-        w,
-        &resp,
-        cfg,
-        framing_for(&resp, Version::HTTP_11),
-        false,
-        Version::HTTP_11,
-    );
-    encode_body(w, &resp);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

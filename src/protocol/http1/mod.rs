@@ -8,9 +8,11 @@
 //! - [`body`]: the chunked body decoder.
 //! - [`encode`]: response encoding.
 //! - [`conn`]: the connection loop.
+//! - `respond`: writing one response (head, in-memory or streamed body).
+//! - `reject`: answering a refused request through the service, then closing.
 //! - `stream_body`: request bodies streamed to a running handler.
 //! - `drain`: graceful shutdown as an idle connection watches for it.
-//! - [`error`]: protocol errors and their status codes.
+//! - [`error`]: the refusals and their status codes.
 
 pub mod body;
 pub mod config;
@@ -19,8 +21,9 @@ mod drain;
 pub mod encode;
 pub mod error;
 pub mod parse;
+mod reject;
+mod respond;
 mod stream_body;
 
 pub use config::H1Config;
 pub use conn::{serve, Http1};
-pub use error::ProtocolError;
