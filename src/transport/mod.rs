@@ -6,13 +6,15 @@
 //! - [`writer`]: the batching, vectored write buffer ([`WriteBuffer`]).
 //! - [`conn`]: a connection = stream + both buffers + deadline-bounded I/O.
 //! - [`listener`]: binding with the right socket options, or adopting a bound listener.
-//! - [`engine`]: the [`Engine`] abstraction, the [`Transport`] choice, the shared accept loop.
+//! - [`engine`]: the [`Engine`] abstraction and the [`Transport`] choice.
+//! - `accept`: the accept loop both engines share.
 //! - [`std_engine`]: the "std" engine on the caller's tokio runtime ([`StdEngine`]).
 //! - [`epoll`]: the thread-per-core "epoll" engine ([`EpollEngine`]).
 //! - `watchdog`: keeps the std engine's runtime serving while a handler blocks a worker.
 //! - [`rewind`]: a stream with already-read bytes put back in front ([`Rewind`]).
 //! - `tls` (feature `tls`): rustls handshakes with a deadline, certificate reload.
 
+mod accept;
 pub mod buffer;
 pub mod conn;
 pub mod engine;

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
-use super::engine::{accept_loop, connection_limit, ConnHandler, Engine};
+use super::accept::{accept_loop, connection_limit};
+use super::engine::{ConnHandler, Engine};
 use super::shutdown::Shutdown;
 use super::watchdog::Watchdog;
 
