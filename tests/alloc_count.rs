@@ -216,6 +216,7 @@ fn run_protocol_only(engine: Transport) -> Running {
                         .serve(listener, handler, shutdown.clone(), tracker.clone())
                         .await
                 }
+                other => panic!("no engine {other:?} in this test"),
             }
         };
         tokio::select! {

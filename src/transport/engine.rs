@@ -49,7 +49,10 @@ pub trait Engine: Send + Sync + 'static {
 ///   a connection lives on the thread that accepted it, so wake-ups never cross threads.
 ///   Cheapest per request and the lowest tail latency for short handlers; a handler that
 ///   blocks stalls the other connections of its thread (not those of other threads).
+///
+/// More engines may come: match with a wildcard arm.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Transport {
     /// The tokio engine: tasks on the caller's runtime.
     #[default]
