@@ -51,7 +51,7 @@ impl Shared {
 
 /// Performs TLS server handshakes with the current configuration.
 #[derive(Debug, Clone)]
-pub struct TlsAcceptor {
+pub(crate) struct TlsAcceptor {
     shared: Arc<Shared>,
     handshake_timeout: Duration,
 }

@@ -38,7 +38,9 @@ use crate::protocol::service::{BodyMode, ConnInfo, Exchange, HttpService};
 use crate::protocol::upgraded::Upgraded;
 use crate::transport::{Conn, ConnHandler, LinkBuffer, Shutdown};
 
-/// Serves HTTP/1.1 on transport connections with an [`HttpService`].
+/// Serves HTTP/1.1 on transport connections with an [`HttpService`] — alone, without the
+/// protocol suite (no TLS, h2c or ALPN): the connection handler of the protocol-only
+/// allocation test (`tests/alloc_count.rs`).
 #[derive(Debug)]
 pub struct Http1<H> {
     service: Arc<H>,
@@ -72,7 +74,7 @@ enum HeadEnd {
 }
 
 /// Drives one connection until it closes.
-pub async fn serve<S, H>(mut conn: Conn<S>, service: &H, cfg: &H1Config, shutdown: &Shutdown)
+pub(crate) async fn serve<S, H>(mut conn: Conn<S>, service: &H, cfg: &H1Config, shutdown: &Shutdown)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     H: HttpService,

@@ -16,7 +16,7 @@ use crate::protocol::rejection::Rejection;
 use crate::protocol::request::{Framing, HeaderSpan, Request, Span};
 
 /// Upper bound of [`H1Config::max_headers`]: the size of the on-stack header array.
-pub const MAX_HEADERS: usize = 256;
+pub(crate) const MAX_HEADERS: usize = 256;
 
 type RawHeaders<'b> = [MaybeUninit<httparse::Header<'b>>; MAX_HEADERS];
 
