@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use khz::transport::{LinkBuffer, WriteBuffer};
+use khz::__bench::{LinkBuffer, WriteBuffer};
 
 /// A response the size of a plaintext benchmark answer.
 const RESPONSE: &[u8] =

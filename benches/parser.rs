@@ -8,11 +8,8 @@ use std::hint::black_box;
 
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use khz::protocol::http1::body::{ChunkedDecoder, Progress};
-use khz::protocol::http1::parse::parse_head;
-use khz::protocol::http1::H1Config;
+use khz::__bench::{parse_head, ChunkedDecoder, H1Config, LinkBuffer, Progress};
 use khz::protocol::Request;
-use khz::transport::LinkBuffer;
 
 const WRK_GET: &[u8] = b"GET /plaintext HTTP/1.1\r\nHost: localhost:8080\r\n\r\n";
 

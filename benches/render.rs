@@ -11,10 +11,8 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use http::header::{self, HeaderValue};
 use http::Version;
-use khz::protocol::http1::encode::{encode_body, encode_head, framing_for};
-use khz::protocol::http1::H1Config;
+use khz::__bench::{encode_body, encode_head, framing_for, H1Config, WriteBuffer};
 use khz::protocol::Response;
-use khz::transport::WriteBuffer;
 use serde::Serialize;
 
 #[derive(Serialize)]

@@ -53,3 +53,21 @@ pub mod prelude {
     #[cfg(feature = "macros")]
     pub use khz_macros::Bind;
 }
+
+// Not API: the internals that the benches (`benches/`) and a few tests (`tests/alloc_count.rs`)
+// drive directly — the buffers, the HTTP/1.1 codec, the engines and the protocol layer's service
+// hook. Hidden from the docs, outside any compatibility promise; nothing else may use it.
+#[doc(hidden)]
+pub mod __bench {
+    pub use crate::protocol::http1::body::{ChunkedDecoder, Progress};
+    pub use crate::protocol::http1::encode::{encode_body, encode_head, framing_for};
+    pub use crate::protocol::http1::parse::parse_head;
+    pub use crate::protocol::http1::{H1Config, Http1};
+    pub use crate::protocol::service::{Exchange, HttpService};
+    pub use crate::transport::buffer::LinkBuffer;
+    pub use crate::transport::engine::Engine;
+    pub use crate::transport::epoll::EpollEngine;
+    pub use crate::transport::std_engine::StdEngine;
+    pub use crate::transport::writer::WriteBuffer;
+    pub use tokio_util::task::TaskTracker;
+}

@@ -22,12 +22,12 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
-use khz::prelude::*;
-use khz::protocol::http1::{H1Config, Http1};
-use khz::protocol::{Body, ConnInfo, Exchange, HttpService, Request, Response};
-use khz::transport::{
-    self, Engine, EpollEngine, ListenOptions, Shutdown, StdEngine, TaskTracker, Transport,
+use khz::__bench::{
+    Engine, EpollEngine, Exchange, H1Config, Http1, HttpService, StdEngine, TaskTracker,
 };
+use khz::prelude::*;
+use khz::protocol::{Body, ConnInfo, Request, Response};
+use khz::transport::{Shutdown, Transport};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
@@ -196,8 +196,9 @@ impl HttpService for Hello {
 /// Transport + protocol only: the engine driving `Http1` with [`Hello`].
 fn run_protocol_only(engine: Transport) -> Running {
     Running::start(move |ready, stop| async move {
-        let addr = "127.0.0.1:0".parse().expect("address");
-        let listener = transport::bind(addr, &ListenOptions::default()).expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         ready
             .send(listener.local_addr().expect("local address"))
             .expect("report address");
@@ -215,6 +216,7 @@ fn run_protocol_only(engine: Transport) -> Running {
                         .serve(listener, handler, shutdown.clone(), tracker.clone())
                         .await
                 }
+                other => panic!("no engine {other:?} in this test"),
             }
         };
         tokio::select! {

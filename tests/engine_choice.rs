@@ -28,6 +28,7 @@ fn assert_on_engine(thread: &str, how: &str) {
             "{how}: handler ran on {thread:?}, not an epoll worker"
         ),
         Transport::Std => assert!(!on_epoll, "{how}: handler ran on epoll worker {thread:?}"),
+        other => panic!("no engine {other:?} in this test"),
     }
 }
 

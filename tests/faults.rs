@@ -267,10 +267,13 @@ async fn blocking_handler(engine: Transport, server_rt: tokio::runtime::Handle) 
     let (entered_tx, mut entered) = mpsc::unbounded_channel();
     // Dropping the sender (also when the test fails) unblocks the handler.
     let (release, release_rx) = std::sync::mpsc::channel();
-    let s = server_for(engine, true, 2).with_state(Gate {
-        entered: entered_tx,
-        release: Mutex::new(release_rx),
-    });
+    // The std engine keeps serving others only with its watchdog on (opt-in).
+    let s = server_for(engine, true, 2)
+        .std_watchdog(engine == Transport::Std)
+        .with_state(Gate {
+            entered: entered_tx,
+            release: Mutex::new(release_rx),
+        });
     s.get("/who", who);
     s.get("/block", block);
     let handle = server_rt

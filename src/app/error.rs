@@ -67,7 +67,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use super::bind::BindError;
 use super::context::RequestContext;
 use super::render::json::Style;
-use crate::protocol::BoxError;
+use crate::protocol::{BoxError, Rejection};
 use crate::{Error, ErrorKind};
 
 /// An error that knows how to answer a request. Implement it for your error types so handlers
@@ -221,6 +221,17 @@ impl ResponseError for BindError {
 impl ResponseError for crate::protocol::BodyError {
     fn status(&self) -> StatusCode {
         crate::protocol::BodyError::status(self)
+    }
+
+    fn render(&self, ctx: &mut RequestContext) {
+        ctx.render_error(self.status(), self.reason());
+    }
+}
+
+/// A protocol rejection (413, 431 …) as the app renders and shows it to middleware.
+impl ResponseError for Rejection {
+    fn status(&self) -> StatusCode {
+        Rejection::status(self)
     }
 
     fn render(&self, ctx: &mut RequestContext) {

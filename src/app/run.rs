@@ -124,7 +124,7 @@ impl Server {
         let serving = (listener, handler, shutdown.clone(), tracker.clone());
         let accept = match self.opts.transport {
             Transport::Std => spawn_engine(
-                StdEngine::new(max), /* MERGE-WATCHDOG: .watchdog(self.opts.std_watchdog) */
+                StdEngine::new(max).watchdog(self.opts.std_watchdog),
                 serving,
             ),
             Transport::Epoll => spawn_engine(

@@ -1,22 +1,41 @@
 //! The protocol layer: turns bytes from a transport connection into [`Request`]s and
 //! [`Response`]s back into bytes. It knows nothing of routes or handlers: everything above it is
-//! reached through one hook, [`HttpService`]. HTTP/1.1 lives in [`http1`], HTTP/2 in `http2`
-//! (feature `http2`); [`suite`] picks one per connection (ALPN on TLS, preface sniffing for
-//! h2c, user protocols by ALPN name). HTTP/3 and WebSocket join here in later work.
+//! reached through one crate-internal hook, the service a driver calls for each request (and
+//! for each [`Rejection`]).
+//!
+//! Public, because handlers and user protocols are written with them: the request and its
+//! headers ([`Request`], [`HeaderView`]), its body ([`RequestBody`], [`BodyError`]), the
+//! response ([`Response`], [`Body`], [`BodyStream`], [`BoxError`]), refused requests
+//! ([`Rejection`]), taken-over connections ([`Upgraded`], [`OnUpgrade`], [`UpgradeFuture`]),
+//! protocols served by ALPN name ([`ProtocolServer`], [`ConnInfo`]) and the HTTP/2 options
+//! ([`http2::H2Config`], feature `http2`). Everything else is the crate's own:
+//!
+//! - `http1`: HTTP/1.1 and 1.0 — head parser, chunked bodies, encoder, connection driver.
+//! - [`http2`] (feature `http2`): HTTP/2 on the `h2` crate — connection and stream drivers.
+//! - `suite`: the per-connection dispatcher: TLS and ALPN, h2c preface sniffing, user
+//!   protocols.
+//! - `service`: the hook to the layer above (`HttpService`, its per-connection `Exchange`).
+//! - `request`, `request_body`, `response`, `upgraded`, `rejection`: the types above.
 
-pub mod http1;
+pub(crate) mod http1;
 #[cfg(feature = "http2")]
 pub mod http2;
-pub mod request;
-pub mod request_body;
-pub mod response;
-pub mod service;
-pub mod suite;
-pub mod upgraded;
+mod rejection;
+mod request;
+mod request_body;
+mod response;
+pub(crate) mod service;
+pub(crate) mod suite;
+#[cfg(test)]
+mod testing;
+mod upgraded;
 
+pub use rejection::Rejection;
 pub use request::{HeaderView, Request};
 pub use request_body::{BodyError, RequestBody};
 pub use response::{Body, BodyStream, BoxError, Response};
-pub use service::{BodyMode, ConnInfo, Exchange, HttpService};
-pub use suite::{ProtocolServer, Suite};
+pub use service::ConnInfo;
+pub use suite::ProtocolServer;
 pub use upgraded::{OnUpgrade, UpgradeFuture, Upgraded};
+
+pub(crate) use service::{BodyMode, Exchange, HttpService};

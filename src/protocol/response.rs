@@ -35,7 +35,8 @@ pub enum Body {
     Bytes(Bytes),
     /// An owned vector (e.g. a `String` handed over by a handler).
     Vec(Vec<u8>),
-    /// The response's reusable scratch buffer holds the body.
+    /// The response's reusable scratch buffer holds the body (set by the scratch-buffer API).
+    #[doc(hidden)]
     Scratch,
     /// A stream of chunks of unknown total length.
     Stream(BodyStream),

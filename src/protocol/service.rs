@@ -1,15 +1,19 @@
 //! The one hook between the protocol layer and whatever sits above it.
 //!
-//! A protocol driver (HTTP/1.1 today) owns the connection loop. For each connection it asks the
-//! [`HttpService`] for an [`Exchange`] — per-connection state that holds the [`Request`] being
-//! served and the [`Response`] being built, reused for every request on that connection — then
-//! for each request fills the request, awaits [`HttpService::call`], and encodes the response.
-//! The app layer implements this trait; the protocol layer never learns about routes or
-//! handlers.
+//! A protocol driver (HTTP/1.1, HTTP/2) owns the connection loop. For each connection (HTTP/2:
+//! each stream) it asks the [`HttpService`] for an [`Exchange`] — state that holds the
+//! [`Request`] being served and the [`Response`] being built, reused request after request —
+//! then for each request fills the request, awaits [`HttpService::call`], and encodes the
+//! response. A request the driver refuses (see [`Rejection`]) goes to [`HttpService::reject`]
+//! instead, so the response is still the service's to render. The app layer implements this
+//! trait; the protocol layer never learns about routes or handlers.
 
 use std::future::Future;
 use std::net::SocketAddr;
 
+use http::header::{self, HeaderValue};
+
+use super::rejection::Rejection;
 use super::request::Request;
 use super::response::Response;
 
@@ -70,4 +74,28 @@ pub trait HttpService: Send + Sync + 'static {
     fn accept_continue(&self, _ex: &mut Self::Exchange) -> bool {
         true
     }
+
+    /// Fills the exchange's response for a request the protocol layer refused. When
+    /// `rejection.head_parsed()` the exchange's request holds the parsed head (no body);
+    /// otherwise it was reset and is empty. Default: the status with `reason` as a
+    /// `text/plain; charset=utf-8` body.
+    fn reject<'a>(
+        &'a self,
+        ex: &'a mut Self::Exchange,
+        rejection: Rejection,
+    ) -> impl Future<Output = ()> + Send + 'a {
+        plain_text(ex.response_mut(), rejection);
+        std::future::ready(())
+    }
+}
+
+/// The default answer to a rejection: its status, and its reason as plain text.
+fn plain_text(resp: &mut Response, rejection: Rejection) {
+    resp.clear();
+    resp.set_status(rejection.status());
+    resp.set_header(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp.set_body(rejection.reason());
 }

@@ -70,11 +70,11 @@ where
 
 /// A protocol registered by ALPN name.
 #[derive(Clone)]
-pub struct NamedProtocol {
+pub(crate) struct NamedProtocol {
     /// The ALPN protocol name, e.g. `b"my-proto"`.
-    pub name: Vec<u8>,
+    pub(crate) name: Vec<u8>,
     /// Its server.
-    pub server: Arc<dyn ProtocolServer>,
+    pub(crate) server: Arc<dyn ProtocolServer>,
 }
 
 impl fmt::Debug for NamedProtocol {
@@ -86,7 +86,7 @@ impl fmt::Debug for NamedProtocol {
 }
 
 /// The per-connection protocol dispatcher; a transport [`ConnHandler`].
-pub struct Suite<H> {
+pub(crate) struct Suite<H> {
     service: Arc<H>,
     h1: Arc<H1Config>,
     #[cfg(feature = "http2")]
@@ -107,13 +107,14 @@ impl<H> fmt::Debug for Suite<H> {
 }
 
 /// ALPN name of HTTP/2 over TLS.
-pub const ALPN_H2: &[u8] = b"h2";
+#[cfg(feature = "http2")]
+pub(crate) const ALPN_H2: &[u8] = b"h2";
 /// ALPN name of HTTP/1.1.
-pub const ALPN_HTTP11: &[u8] = b"http/1.1";
+pub(crate) const ALPN_HTTP11: &[u8] = b"http/1.1";
 
 impl<H: HttpService> Suite<H> {
     /// A suite serving HTTP/1.1 only (cleartext), like [`Http1`](http1::Http1).
-    pub fn new(service: Arc<H>, h1: H1Config) -> Self {
+    pub(crate) fn new(service: Arc<H>, h1: H1Config) -> Self {
         Suite {
             service,
             h1: Arc::new(h1),
@@ -128,19 +129,23 @@ impl<H: HttpService> Suite<H> {
 
     /// Enables HTTP/2 (offered as `h2` over TLS, and used for h2c when that is on).
     #[cfg(feature = "http2")]
-    pub fn http2(mut self, cfg: H2Config) -> Self {
+    pub(crate) fn http2(mut self, cfg: H2Config) -> Self {
         self.h2 = Some(Arc::new(cfg));
         self
     }
 
     /// Serves HTTP/2 with prior knowledge on cleartext connections (needs [`Suite::http2`]).
-    pub fn h2c(mut self, on: bool) -> Self {
+    pub(crate) fn h2c(mut self, on: bool) -> Self {
         self.h2c = on;
         self
     }
 
     /// Registers a protocol server under an ALPN name (before `Suite::tls`, feature `tls`).
-    pub fn protocol(mut self, name: impl Into<Vec<u8>>, server: Arc<dyn ProtocolServer>) -> Self {
+    pub(crate) fn protocol(
+        mut self,
+        name: impl Into<Vec<u8>>,
+        server: Arc<dyn ProtocolServer>,
+    ) -> Self {
         self.protocols.push(NamedProtocol {
             name: name.into(),
             server,
@@ -151,7 +156,7 @@ impl<H: HttpService> Suite<H> {
     /// Terminates TLS on every connection with `acceptor`, offering the suite's protocols by
     /// ALPN unless the acceptor's configuration lists its own.
     #[cfg(feature = "tls")]
-    pub fn tls(mut self, acceptor: crate::transport::TlsAcceptor) -> Self {
+    pub(crate) fn tls(mut self, acceptor: crate::transport::TlsAcceptor) -> Self {
         acceptor.set_alpn(self.alpn_names());
         self.tls = Some(acceptor);
         self
@@ -165,7 +170,7 @@ impl<H: HttpService> Suite<H> {
 
 impl<H> Suite<H> {
     /// The ALPN names offered, in order of preference.
-    pub fn alpn_names(&self) -> Vec<Vec<u8>> {
+    pub(crate) fn alpn_names(&self) -> Vec<Vec<u8>> {
         let mut names = Vec::new();
         #[cfg(feature = "http2")]
         if self.h2.is_some() {

@@ -42,16 +42,6 @@ const INITIAL_ESTIMATE: usize = 1024;
 const LEAN_READ: usize = 4096;
 
 /// A chain of byte nodes filled by socket reads and consumed from the front.
-///
-/// ```
-/// use khz::transport::LinkBuffer;
-/// let mut buf = LinkBuffer::new();
-/// buf.extend_from_slice(b"GET / HTTP/1.1\r\n\r\nrest");
-/// assert_eq!(buf.peek(3), Some(&b"GET"[..]));
-/// let head = buf.split_to(18); // zero-copy view
-/// assert_eq!(&head[..], b"GET / HTTP/1.1\r\n\r\n");
-/// assert_eq!(buf.len(), 4);
-/// ```
 #[derive(Debug)]
 pub struct LinkBuffer {
     nodes: VecDeque<Node>,
@@ -111,7 +101,8 @@ impl LinkBuffer {
     }
 
     /// Bytes of node memory the buffer holds: the sum of its nodes' allocation sizes.
-    pub fn capacity(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
         self.nodes.iter().map(|n| n.allocated).sum()
     }
 
@@ -119,16 +110,6 @@ impl LinkBuffer {
     /// when no readable bytes are left: for a connection that has been idle for a while. The
     /// size estimate is kept, so the next node still fits the connection's traffic. Does
     /// nothing while bytes are buffered.
-    ///
-    /// ```
-    /// use khz::transport::LinkBuffer;
-    /// let mut buf = LinkBuffer::new();
-    /// buf.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
-    /// buf.skip(buf.len());
-    /// assert!(buf.capacity() > 0); // kept for the next request
-    /// buf.release_idle();
-    /// assert_eq!(buf.capacity(), 0);
-    /// ```
     pub fn release_idle(&mut self) {
         if self.len == 0 {
             self.nodes = VecDeque::new();
@@ -225,13 +206,6 @@ impl LinkBuffer {
             self.nodes.pop_front();
         }
         out
-    }
-
-    /// Drops every node that holds no readable bytes, except the last one, which stays for reuse.
-    pub fn release(&mut self) {
-        while self.nodes.len() > 1 && self.nodes.front().is_some_and(|n| n.buf.is_empty()) {
-            self.nodes.pop_front();
-        }
     }
 
     /// Appends bytes (copying them); used by in-memory producers and tests.
@@ -367,6 +341,26 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     #[test]
+    fn peek_then_split_a_head_off_the_front() {
+        let mut buf = LinkBuffer::new();
+        buf.extend_from_slice(b"GET / HTTP/1.1\r\n\r\nrest");
+        assert_eq!(buf.peek(3), Some(&b"GET"[..]));
+        let head = buf.split_to(18); // zero-copy view
+        assert_eq!(&head[..], b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(buf.len(), 4);
+    }
+
+    #[test]
+    fn an_emptied_buffer_keeps_its_node_until_released() {
+        let mut buf = LinkBuffer::new();
+        buf.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
+        buf.skip(buf.len());
+        assert!(buf.capacity() > 0); // kept for the next request
+        buf.release_idle();
+        assert_eq!(buf.capacity(), 0);
+    }
+
+    #[test]
     fn split_within_one_node_is_zero_copy() {
         let mut b = LinkBuffer::new();
         b.extend_from_slice(b"hello world");
@@ -408,7 +402,6 @@ mod tests {
         let before = b.len();
         b.skip(3000 + spare);
         assert_eq!(b.len(), before - 3000 - spare);
-        b.release();
         assert_eq!(b.front(), &[2u8; 10][..]);
         assert_eq!(b.node_count(), 1);
     }

@@ -176,11 +176,6 @@ where
         &mut self.parts.writer
     }
 
-    /// The underlying stream (for protocol upgrades and hijacking).
-    pub fn io_mut(&mut self) -> &mut S {
-        &mut self.parts.io
-    }
-
     /// Reads once into the read buffer, expecting `hint` more bytes (0 if unknown). Returns the
     /// bytes read, 0 on end of stream, or `TimedOut` when `deadline` passes first.
     pub fn fill(
@@ -228,13 +223,6 @@ where
     /// ([`release_idle`](Self::release_idle)) and the wait goes on without holding any, until
     /// `timeout` (counted from the start of the wait) ends it with `TimedOut`. A
     /// `release_after` at or past `timeout` skips the release.
-    ///
-    /// ```no_run
-    /// # async fn next(conn: &mut khz::transport::Conn) -> std::io::Result<usize> {
-    /// use std::time::Duration;
-    /// conn.fill_idle(Duration::from_secs(1), Duration::from_secs(60)).await
-    /// # }
-    /// ```
     pub async fn fill_idle(
         &mut self,
         release_after: Duration,

@@ -1,7 +1,8 @@
-//! Listening sockets. [`bind`] creates a TCP listener on any [`SocketAddr`] with the options a
-//! server wants (`SO_REUSEADDR`, a deep backlog, optionally `SO_REUSEPORT`); [`from_std`] adopts a
-//! listener the caller already bound (systemd socket activation, tests that bind port 0 first).
-//! Accepted streams get `TCP_NODELAY` in the engine.
+//! Listening sockets. [`ListenOptions`] are the socket options a server's user may choose;
+//! [`bind`] creates a TCP listener on any [`SocketAddr`] with them (`SO_REUSEADDR`, a deep
+//! backlog, optionally `SO_REUSEPORT`); [`from_std`] adopts a listener the caller already bound
+//! (systemd socket activation, tests that bind port 0 first). Accepted streams get
+//! `TCP_NODELAY` in the accept loop.
 
 use std::io;
 use std::net::SocketAddr;
@@ -31,7 +32,7 @@ impl Default for ListenOptions {
 }
 
 /// Binds a non-blocking TCP listener on `addr`. Must be called within a tokio runtime.
-pub fn bind(addr: SocketAddr, opts: &ListenOptions) -> io::Result<TcpListener> {
+pub(crate) fn bind(addr: SocketAddr, opts: &ListenOptions) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(opts.reuse_addr)?;
     #[cfg(unix)]
@@ -47,7 +48,7 @@ pub fn bind(addr: SocketAddr, opts: &ListenOptions) -> io::Result<TcpListener> {
 }
 
 /// Adopts an already bound `std` listener. Must be called within a tokio runtime.
-pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+pub(crate) fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
     listener.set_nonblocking(true)?;
     TcpListener::from_std(listener)
 }

@@ -14,19 +14,6 @@ use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A stream that yields `prefix` before the bytes of `inner`.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use tokio::io::AsyncReadExt;
-/// use khz::transport::Rewind;
-///
-/// let inner: &[u8] = b" world";
-/// let mut s = Rewind::new(inner, bytes::Bytes::from_static(b"hello"));
-/// let mut out = String::new();
-/// s.read_to_string(&mut out).await.unwrap();
-/// assert_eq!(out, "hello world");
-/// # }
-/// ```
 #[derive(Debug)]
 pub struct Rewind<S> {
     prefix: Bytes,
@@ -37,16 +24,6 @@ impl<S> Rewind<S> {
     /// Wraps `inner`, replaying `prefix` first.
     pub fn new(inner: S, prefix: Bytes) -> Self {
         Rewind { prefix, inner }
-    }
-
-    /// The wrapped stream.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped stream and the part of the prefix not read yet.
-    pub fn into_parts(self) -> (S, Bytes) {
-        (self.inner, self.prefix)
     }
 }
 

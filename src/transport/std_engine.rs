@@ -2,9 +2,9 @@
 //! whatever runtime the server runs on (multi-thread, work-stealing by default). Graceful
 //! shutdown is cooperative: cancelling the [`Shutdown`] signal stops the accept loop at once and
 //! tells every connection handler to finish its in-flight request and close; the
-//! [`TaskTracker`] lets the caller wait for them. On a multi-thread runtime a
-//! watchdog (`transport/watchdog.rs`) keeps the runtime serving while a handler blocks a worker
-//! thread, until the last connection has finished.
+//! [`TaskTracker`] lets the caller wait for them. Opt-in ([`StdEngine::watchdog`]): on a
+//! multi-thread runtime a watchdog thread (`transport/watchdog.rs`) keeps the runtime serving
+//! while a handler blocks a worker thread, until the last connection has finished.
 
 use std::io;
 use std::sync::Arc;
@@ -12,7 +12,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
-use super::engine::{accept_loop, connection_limit, ConnHandler, Engine};
+use super::accept::{accept_loop, connection_limit};
+use super::engine::{ConnHandler, Engine};
 use super::shutdown::Shutdown;
 use super::watchdog::Watchdog;
 
@@ -20,13 +21,25 @@ use super::watchdog::Watchdog;
 #[derive(Debug, Clone)]
 pub struct StdEngine {
     max_connections: usize,
+    watchdog: bool,
 }
 
 impl StdEngine {
     /// An engine that keeps at most `max_connections` connections open; at the limit it stops
     /// accepting (new clients wait in the kernel's backlog) until one closes. 0 means no limit.
     pub fn new(max_connections: usize) -> Self {
-        StdEngine { max_connections }
+        StdEngine {
+            max_connections,
+            watchdog: false,
+        }
+    }
+
+    /// Runs the watchdog while serving (off by default; on a multi-thread runtime only; see
+    /// `transport/watchdog.rs`): a thread that wakes an idle worker when another one is stuck
+    /// in a task, so a blocking handler does not stop the other connections.
+    pub(crate) fn watchdog(mut self, on: bool) -> Self {
+        self.watchdog = on;
+        self
     }
 }
 
@@ -39,7 +52,11 @@ impl Engine for StdEngine {
         tracker: TaskTracker,
     ) -> io::Result<()> {
         let limit = connection_limit(self.max_connections);
-        let watchdog = Watchdog::start(tokio::runtime::Handle::current());
+        let watchdog = if self.watchdog {
+            Watchdog::start(tokio::runtime::Handle::current())
+        } else {
+            None
+        };
         let connections = tracker.clone();
         let result = accept_loop(listener, handler, shutdown, tracker, limit).await;
         if let Some(watchdog) = watchdog {

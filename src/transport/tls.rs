@@ -18,10 +18,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 use tokio::net::TcpStream;
-pub use tokio_rustls::server::TlsStream;
+pub(crate) use tokio_rustls::server::TlsStream;
 
 /// Default time allowed for a TLS handshake.
-pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 struct Shared {
@@ -51,7 +51,7 @@ impl Shared {
 
 /// Performs TLS server handshakes with the current configuration.
 #[derive(Debug, Clone)]
-pub struct TlsAcceptor {
+pub(crate) struct TlsAcceptor {
     shared: Arc<Shared>,
     handshake_timeout: Duration,
 }
@@ -71,7 +71,7 @@ pub struct TlsReloader {
 
 /// Why a TLS connection was not established.
 #[derive(Debug)]
-pub enum HandshakeError {
+pub(crate) enum HandshakeError {
     /// The client did not complete the handshake in time.
     Timeout,
     /// The handshake failed (bad client hello, no common protocol version, cipher suite or
@@ -92,7 +92,7 @@ impl std::error::Error for HandshakeError {}
 
 impl TlsAcceptor {
     /// An acceptor for `config` (its ALPN list is kept if it has one).
-    pub fn new(config: ServerConfig) -> Self {
+    pub(crate) fn new(config: ServerConfig) -> Self {
         let shared = Arc::new(Shared {
             config: RwLock::new(Arc::new(config)),
             alpn: RwLock::new(Vec::new()),
@@ -104,24 +104,19 @@ impl TlsAcceptor {
     }
 
     /// An acceptor for a certificate chain and private key in PEM files.
-    pub fn from_pem(cert: impl AsRef<Path>, key: impl AsRef<Path>) -> io::Result<Self> {
+    pub(crate) fn from_pem(cert: impl AsRef<Path>, key: impl AsRef<Path>) -> io::Result<Self> {
         Ok(Self::new(config_from_pem(cert.as_ref(), key.as_ref())?))
     }
 
     /// Sets the time allowed for a handshake (default 10 s).
-    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+    pub(crate) fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
         self
     }
 
-    /// The time allowed for a handshake.
-    pub fn handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
-    }
-
     /// Offers `protocols` by ALPN (in order of preference) in the current and every later
     /// configuration that does not list protocols of its own.
-    pub fn set_alpn(&self, protocols: Vec<Vec<u8>>) {
+    pub(crate) fn set_alpn(&self, protocols: Vec<Vec<u8>>) {
         *self
             .shared
             .alpn
@@ -131,13 +126,8 @@ impl TlsAcceptor {
         self.shared.install(current);
     }
 
-    /// The ALPN protocols the current configuration offers.
-    pub fn alpn_protocols(&self) -> Vec<Vec<u8>> {
-        self.shared.current().alpn_protocols.clone()
-    }
-
     /// A handle that reloads this acceptor's configuration.
-    pub fn reloader(&self) -> TlsReloader {
+    pub(crate) fn reloader(&self) -> TlsReloader {
         TlsReloader {
             shared: self.shared.clone(),
         }
@@ -145,7 +135,7 @@ impl TlsAcceptor {
 
     /// Runs the server handshake on `stream` from `peer`, bounded by the handshake timeout. A
     /// failure is logged (at `warn`, with the peer and the reason) before the socket closes.
-    pub async fn accept(
+    pub(crate) async fn accept(
         &self,
         stream: TcpStream,
         peer: SocketAddr,
@@ -182,7 +172,7 @@ impl TlsReloader {
 }
 
 /// The ALPN protocol the client and server agreed on, if any.
-pub fn negotiated_alpn(stream: &TlsStream<TcpStream>) -> Option<&[u8]> {
+pub(crate) fn negotiated_alpn(stream: &TlsStream<TcpStream>) -> Option<&[u8]> {
     stream.get_ref().1.alpn_protocol()
 }
 
@@ -191,7 +181,7 @@ fn invalid(msg: String) -> io::Error {
 }
 
 /// Reads a PEM certificate chain (leaf first) and a PEM private key (PKCS#8, PKCS#1 or SEC1).
-pub fn load_pem(
+pub(crate) fn load_pem(
     cert: &Path,
     key: &Path,
 ) -> io::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
@@ -213,7 +203,7 @@ pub fn load_pem(
 
 /// A server configuration (ring provider, TLS 1.2 and 1.3, no client authentication) for the
 /// certificate chain and key in PEM files.
-pub fn config_from_pem(cert: &Path, key: &Path) -> io::Result<ServerConfig> {
+pub(crate) fn config_from_pem(cert: &Path, key: &Path) -> io::Result<ServerConfig> {
     let (certs, key) = load_pem(cert, key)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     ServerConfig::builder_with_provider(provider)

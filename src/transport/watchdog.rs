@@ -1,6 +1,7 @@
 //! The std engine's watchdog, in the spirit of Go's `sysmon`: keeps a multi-thread tokio
 //! runtime's I/O driver (and timers) serviced while one worker thread is stuck in a task — a
-//! handler that blocks its thread, or computes for long.
+//! handler that blocks its thread, or computes for long. The engine runs it only when asked
+//! (`StdEngine::watchdog`).
 //!
 //! Why it is needed: tokio's workers take turns parking on the I/O driver. A worker woken by
 //! the driver runs the woken task itself and, when that was the only task, wakes no sibling.

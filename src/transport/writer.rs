@@ -1,7 +1,7 @@
 //! The batching write buffer of a connection.
 //!
 //! Protocol encoders append small pieces (status line, headers, short bodies) into one contiguous
-//! byte vector ([`WriteBuffer::malloc`], [`WriteBuffer::write`]); large bodies that already live in
+//! byte vector ([`WriteBuffer::write`], [`WriteBuffer::vec_mut`]); large bodies that already live in
 //! a [`Bytes`] are queued by reference ([`WriteBuffer::write_bytes`]) instead of being copied.
 //! [`WriteBuffer::flush`] then hands everything to the socket with as few syscalls as possible:
 //! one `write` when only the vector is used, vectored writes (`writev`) otherwise. Responses to
@@ -26,15 +26,6 @@ const SHRINK_ABOVE: usize = 256 * 1024;
 const SHRINK_TO: usize = 16 * 1024;
 
 /// Outgoing bytes of a connection, flushed in batches.
-///
-/// ```
-/// use khz::transport::WriteBuffer;
-/// let mut w = WriteBuffer::new();
-/// w.write(b"HTTP/1.1 200 OK\r\n");
-/// w.malloc(2).copy_from_slice(b"\r\n");
-/// w.write_bytes(bytes::Bytes::from(vec![b'x'; 10_000]));
-/// assert_eq!(w.len(), 19 + 10_000);
-/// ```
 #[derive(Debug, Default)]
 pub struct WriteBuffer {
     buf: Vec<u8>,
@@ -57,13 +48,6 @@ impl WriteBuffer {
     /// Whether nothing waits to be flushed.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Appends `n` bytes and returns them for the caller to fill in.
-    pub fn malloc(&mut self, n: usize) -> &mut [u8] {
-        let start = self.buf.len();
-        self.buf.resize(start + n, 0);
-        &mut self.buf[start..]
     }
 
     /// Appends a copy of `data`.
@@ -96,23 +80,14 @@ impl WriteBuffer {
     }
 
     /// Bytes of memory the buffer holds (its capacity), whether or not they are in use.
-    pub fn capacity(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
         self.buf.capacity() + self.queued.capacity() * std::mem::size_of::<(usize, Bytes)>()
     }
 
     /// Gives back all memory when nothing waits to be flushed: for a connection that has been
     /// idle for a while. A busy connection keeps its capacity between requests instead, so
     /// steady-state traffic does not allocate. Does nothing while bytes are pending.
-    ///
-    /// ```
-    /// use khz::transport::WriteBuffer;
-    /// let mut w = WriteBuffer::new();
-    /// w.write(b"HTTP/1.1 204 No Content\r\n\r\n");
-    /// w.clear();
-    /// assert!(w.capacity() > 0);
-    /// w.release_idle();
-    /// assert_eq!(w.capacity(), 0);
-    /// ```
     pub fn release_idle(&mut self) {
         if self.is_empty() {
             self.buf = Vec::new();
@@ -204,6 +179,30 @@ mod tests {
     use super::*;
     use std::pin::Pin;
     use std::task::{Context, Poll};
+
+    #[test]
+    fn copies_small_writes_and_queues_large_bytes() {
+        let mut w = WriteBuffer::new();
+        w.write(b"HTTP/1.1 200 OK\r\n");
+        w.vec_mut().extend_from_slice(b"\r\n");
+        w.write_bytes(Bytes::from(vec![b'x'; 10_000]));
+        assert_eq!(w.len(), 19 + 10_000);
+        assert_eq!(
+            w.vec_mut().len(),
+            19,
+            "the large body is queued, not copied"
+        );
+    }
+
+    #[test]
+    fn a_cleared_buffer_keeps_its_capacity_until_released() {
+        let mut w = WriteBuffer::new();
+        w.write(b"HTTP/1.1 204 No Content\r\n\r\n");
+        w.clear();
+        assert!(w.capacity() > 0);
+        w.release_idle();
+        assert_eq!(w.capacity(), 0);
+    }
 
     /// A sink that accepts at most `step` bytes per call, to exercise partial writes.
     struct Trickle {
@@ -368,13 +367,5 @@ mod tests {
         w.write(b"again");
         w.flush(&mut sink).await.unwrap();
         assert!(sink.out.ends_with(b"again"));
-    }
-
-    #[test]
-    fn malloc_returns_fillable_tail() {
-        let mut w = WriteBuffer::new();
-        w.write(b"ab");
-        w.malloc(3).copy_from_slice(b"cde");
-        assert_eq!(w.vec_mut().as_slice(), b"abcde");
     }
 }

@@ -53,6 +53,7 @@ fn per_accept_loop(engine: Transport, lines: &[String]) -> BTreeMap<String, usiz
                 .split_whitespace()
                 .find(|w| w.starts_with("khz-epoll-"))
                 .unwrap_or_else(|| panic!("no worker named in {line:?}")),
+            other => panic!("no engine {other:?} in this test"),
         };
         *counts.entry(key.to_owned()).or_insert(0) += 1;
     }

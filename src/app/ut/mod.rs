@@ -152,7 +152,7 @@ fn prepare(
     match parse_head(&head, &server.opts.h1, &mut ctx.req) {
         Ok(Some(_)) => {}
         Ok(None) => return Err(failure(StatusCode::BAD_REQUEST, "incomplete request")),
-        Err(e) => return Err(failure(e.status, e.reason)),
+        Err(e) => return Err(failure(e.status(), e.reason())),
     }
     ctx.req.head = head;
     ctx.req.body = body;

@@ -8,8 +8,9 @@
 use bytes::BytesMut;
 
 use super::config::H1Config;
-use super::error::{self, ProtocolError};
+use super::error;
 use super::parse::parse_trailers;
+use crate::protocol::rejection::Rejection;
 use crate::protocol::request::Request;
 use crate::transport::LinkBuffer;
 
@@ -61,7 +62,7 @@ impl ChunkedDecoder {
         out: &mut BytesMut,
         req: &mut Request,
         cfg: &H1Config,
-    ) -> Result<Progress, ProtocolError> {
+    ) -> Result<Progress, Rejection> {
         loop {
             match self.state {
                 State::Done => return Ok(Progress::Done),
@@ -81,14 +82,14 @@ impl ChunkedDecoder {
                             }
                         }
                         Ok(httparse::Status::Partial) if front.len() > MAX_CHUNK_LINE => {
-                            return Err(ProtocolError::bad_request("chunk size line too long"))
+                            return Err(Rejection::bad_request("chunk size line too long"))
                         }
                         Ok(httparse::Status::Partial) if buf.len() > front.len() => {
                             // The line continues in the next node: merge (bounded) and retry.
                             buf.make_contiguous(MAX_CHUNK_LINE + 2);
                         }
                         Ok(httparse::Status::Partial) => return Ok(Progress::NeedMore(0)),
-                        Err(_) => return Err(ProtocolError::bad_request("invalid chunk size")),
+                        Err(_) => return Err(Rejection::bad_request("invalid chunk size")),
                     }
                 }
                 State::Data(left) => {
@@ -116,9 +117,7 @@ impl ChunkedDecoder {
                         buf.skip(2);
                         self.state = State::Size;
                     }
-                    Some(_) => {
-                        return Err(ProtocolError::bad_request("missing CRLF after chunk data"))
-                    }
+                    Some(_) => return Err(Rejection::bad_request("missing CRLF after chunk data")),
                 },
                 State::Trailers => {
                     // Trailers are rare and short: make the whole section contiguous.
@@ -149,7 +148,7 @@ impl ChunkedDecoder {
 mod tests {
     use super::*;
 
-    fn decode_all(input: &[u8], max: usize) -> Result<(Vec<u8>, Request, usize), ProtocolError> {
+    fn decode_all(input: &[u8], max: usize) -> Result<(Vec<u8>, Request, usize), Rejection> {
         let cfg = H1Config::default();
         let mut req = Request::default();
         let mut dec = ChunkedDecoder::new(max);
@@ -162,7 +161,7 @@ mod tests {
                 return Ok((out.to_vec(), req, input.len() - i - 1 + buf.len()));
             }
         }
-        Err(ProtocolError::bad_request("incomplete"))
+        Err(Rejection::bad_request("incomplete"))
     }
 
     #[test]
@@ -188,19 +187,19 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         assert_eq!(
-            decode_all(b"zz\r\n", 100).unwrap_err().reason,
+            decode_all(b"zz\r\n", 100).unwrap_err().reason(),
             "invalid chunk size"
         );
         assert_eq!(
             decode_all(b"3\r\nabcX\r\n0\r\n\r\n", 100)
                 .unwrap_err()
-                .reason,
+                .reason(),
             "missing CRLF after chunk data"
         );
         assert_eq!(
             decode_all(b"0\r\nbad trailer\r\n\r\n", 100)
                 .unwrap_err()
-                .reason,
+                .reason(),
             "invalid trailer section"
         );
     }
@@ -208,7 +207,7 @@ mod tests {
     #[test]
     fn enforces_limit_before_reading_data() {
         let err = decode_all(b"ffff\r\n", 100).unwrap_err();
-        assert_eq!(err.status, http::StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(err.status(), http::StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[test]

@@ -9,13 +9,15 @@
 //! it passes mid-request: slowloris), the write timeout to each flush. A connection still idle
 //! after [`H1Config::idle_release`] gives its buffers' memory back while it waits on. On
 //! graceful shutdown an idle connection closes at once and a busy one finishes its request,
-//! answering with `Connection: close`.
+//! answering with `Connection: close`. A request the driver refuses (malformed, too large, too
+//! slow: see `error.rs`) is answered through the service's `reject` hook and ends the
+//! connection (`reject.rs`); responses are written by `respond.rs`.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
 use http::{header, Method, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -25,16 +27,20 @@ use super::body::{ChunkedDecoder, Progress};
 use super::config::H1Config;
 use super::drain::{until_draining, DrainWatch};
 use super::encode::{self, Framing};
-use super::error::{self, ProtocolError};
+use super::error;
 use super::parse::parse_head;
+use super::reject::reject;
+use super::respond::write_response;
 use super::stream_body;
+use crate::protocol::rejection::Rejection;
 use crate::protocol::request::Request;
-use crate::protocol::response::Body;
 use crate::protocol::service::{BodyMode, ConnInfo, Exchange, HttpService};
 use crate::protocol::upgraded::Upgraded;
 use crate::transport::{Conn, ConnHandler, LinkBuffer, Shutdown};
 
-/// Serves HTTP/1.1 on transport connections with an [`HttpService`].
+/// Serves HTTP/1.1 on transport connections with an [`HttpService`] — alone, without the
+/// protocol suite (no TLS, h2c or ALPN): the connection handler of the protocol-only
+/// allocation test (`tests/alloc_count.rs`).
 #[derive(Debug)]
 pub struct Http1<H> {
     service: Arc<H>,
@@ -68,7 +74,7 @@ enum HeadEnd {
 }
 
 /// Drives one connection until it closes.
-pub async fn serve<S, H>(mut conn: Conn<S>, service: &H, cfg: &H1Config, shutdown: &Shutdown)
+pub(crate) async fn serve<S, H>(mut conn: Conn<S>, service: &H, cfg: &H1Config, shutdown: &Shutdown)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     H: HttpService,
@@ -82,34 +88,18 @@ where
     let waiter = std::pin::pin!(shutdown.draining().fuse());
     let mut draining = DrainWatch::new(shutdown, waiter);
     loop {
+        // Rejections are boxed: the service's `reject` future is a cold path and must not be
+        // part of every idle connection's state.
         let deadline = match read_head(&mut conn, &mut ex, cfg, &mut draining).await {
             Ok(HeadEnd::Parsed(d)) => d,
             Ok(HeadEnd::Close) => return conn.close(write_deadline(cfg), None).await,
-            Err(e) => return reject(conn, e, cfg).await,
+            Err(e) => return Box::pin(reject(conn, service, &mut ex, e, cfg)).await,
         };
-        let framing = ex.request_mut().framing;
-        let mode = if framing.has_body() {
-            service.body_mode(&mut ex)
-        } else {
-            BodyMode::Buffer
-        };
-        let stream_limit = match mode {
-            BodyMode::Buffer => {
-                if framing.has_body() {
-                    if let Err(e) = read_body(&mut conn, &mut ex, service, cfg, deadline).await {
-                        return reject(conn, e, cfg).await;
-                    }
-                }
-                None
-            }
-            BodyMode::Stream { limit } => {
-                if limit.is_some_and(|max| framing.content_length.unwrap_or(0) > max) {
-                    return reject(conn, error::BODY_TOO_LARGE, cfg).await;
-                }
-                if let Err(e) = answer_continue(&mut conn, &mut ex, service, cfg).await {
-                    return reject(conn, e, cfg).await;
-                }
-                Some(limit)
+        let stream_limit = match prepare_body(&mut conn, &mut ex, service, cfg, deadline).await {
+            Ok(limit) => limit,
+            Err(e) => {
+                let e = e.with_head(true);
+                return Box::pin(reject(conn, service, &mut ex, e, cfg)).await;
             }
         };
         let req = ex.request_mut();
@@ -154,24 +144,8 @@ where
         if framing == Framing::CloseDelimited {
             keep_alive = false;
         }
-        encode::encode_head(conn.writer(), resp, cfg, framing, keep_alive, version);
-        let written = if head_only || framing == Framing::NoBody {
-            true
-        } else if matches!(resp.body(), Body::Stream(_) | Body::SizedStream(..)) {
-            match resp.take_body() {
-                Body::Stream(stream) | Body::SizedStream(_, stream) => {
-                    write_stream(&mut conn, stream, framing, resp.trailers(), cfg).await
-                }
-                _ => true,
-            }
-        } else if framing == Framing::Chunked {
-            // A body in memory sent chunked: it has trailers.
-            encode::encode_body_chunked(conn.writer(), resp);
-            true
-        } else {
-            encode::encode_body(conn.writer(), resp);
-            true
-        };
+        let head = (framing, keep_alive, version);
+        let written = write_response(&mut conn, resp, cfg, head, head_only).await;
         ex.reset();
         if !written {
             return;
@@ -200,7 +174,7 @@ where
     }
 }
 
-fn write_deadline(cfg: &H1Config) -> Option<Instant> {
+pub(super) fn write_deadline(cfg: &H1Config) -> Option<Instant> {
     Some(Instant::now() + cfg.write_timeout)
 }
 
@@ -211,7 +185,7 @@ async fn read_head<S, X, D>(
     ex: &mut X,
     cfg: &H1Config,
     draining: &mut DrainWatch<'_, D>,
-) -> Result<HeadEnd, ProtocolError>
+) -> Result<HeadEnd, Rejection>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     X: Exchange,
@@ -267,7 +241,7 @@ fn parse_buffered(
     reader: &mut LinkBuffer,
     cfg: &H1Config,
     req: &mut Request,
-) -> Result<Option<usize>, ProtocolError> {
+) -> Result<Option<usize>, Rejection> {
     if let Some(n) = parse_head(reader.front(), cfg, req)? {
         return Ok(Some(n));
     }
@@ -280,6 +254,38 @@ fn parse_buffered(
     Ok(None)
 }
 
+/// Gets the body ready the way the service asks: read whole (`None`), or about to be streamed
+/// to the running service (`Some(limit)`). Rejections here come after the head was parsed.
+async fn prepare_body<S, H>(
+    conn: &mut Conn<S>,
+    ex: &mut H::Exchange,
+    service: &H,
+    cfg: &H1Config,
+    deadline: Option<Instant>,
+) -> Result<Option<Option<u64>>, Rejection>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    H: HttpService,
+{
+    let framing = ex.request_mut().framing;
+    if !framing.has_body() {
+        return Ok(None);
+    }
+    match service.body_mode(ex) {
+        BodyMode::Buffer => {
+            read_body(conn, ex, service, cfg, deadline).await?;
+            Ok(None)
+        }
+        BodyMode::Stream { limit } => {
+            if limit.is_some_and(|max| framing.content_length.unwrap_or(0) > max) {
+                return Err(error::BODY_TOO_LARGE);
+            }
+            answer_continue(conn, ex, service, cfg).await?;
+            Ok(Some(limit))
+        }
+    }
+}
+
 /// Reads the body announced by the parsed head (answering `Expect: 100-continue` first).
 async fn read_body<S, H>(
     conn: &mut Conn<S>,
@@ -287,7 +293,7 @@ async fn read_body<S, H>(
     service: &H,
     cfg: &H1Config,
     mut deadline: Option<Instant>,
-) -> Result<(), ProtocolError>
+) -> Result<(), Rejection>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     H: HttpService,
@@ -327,7 +333,7 @@ async fn answer_continue<S, H>(
     ex: &mut H::Exchange,
     service: &H,
     cfg: &H1Config,
-) -> Result<(), ProtocolError>
+) -> Result<(), Rejection>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     H: HttpService,
@@ -351,7 +357,7 @@ async fn fill<S>(
     hint: usize,
     deadline: &mut Option<Instant>,
     cfg: &H1Config,
-) -> Result<(), ProtocolError>
+) -> Result<(), Rejection>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
@@ -364,83 +370,10 @@ where
     }
 }
 
-/// Streams a body, flushing each chunk. With `Content-Length` framing exactly that many bytes
-/// are sent: the stream is not polled past them, a longer chunk is cut (and the connection
-/// closed), a stream that ends short closes the connection. Returns false if the connection
-/// must be dropped.
-async fn write_stream<S>(
-    conn: &mut Conn<S>,
-    mut stream: crate::protocol::response::BodyStream,
-    framing: Framing,
-    trailers: &[(http::HeaderName, http::HeaderValue)],
-    cfg: &H1Config,
-) -> bool
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
-{
-    if conn.flush_within(cfg.write_timeout).await.is_err() {
-        return false;
-    }
-    let mut left = match framing {
-        Framing::Length(n) => Some(n),
-        _ => None,
-    };
-    while left != Some(0) {
-        let Some(item) = stream.next().await else {
-            break;
-        };
-        match item {
-            Ok(chunk) if framing == Framing::Chunked => encode::encode_chunk(conn.writer(), chunk),
-            Ok(mut chunk) => {
-                if let Some(left) = left.as_mut() {
-                    if chunk.len() > *left {
-                        tracing::warn!(peer = %conn.peer_addr(), "response stream longer than its Content-Length; cut, closing");
-                        chunk.truncate(*left);
-                        conn.writer().write_bytes(chunk);
-                        let _ = conn.flush_within(cfg.write_timeout).await;
-                        return false;
-                    }
-                    *left -= chunk.len();
-                }
-                conn.writer().write_bytes(chunk);
-            }
-            Err(e) => {
-                // The head is gone already; the only honest signal left is an incomplete body.
-                tracing::warn!(peer = %conn.peer_addr(), error = %e, "response stream failed; closing");
-                return false;
-            }
-        }
-        if conn.flush_within(cfg.write_timeout).await.is_err() {
-            return false;
-        }
-    }
-    if let Some(short) = left.filter(|&n| n > 0) {
-        tracing::warn!(peer = %conn.peer_addr(), missing = short, "response stream ended before its Content-Length; closing");
-        return false;
-    }
-    if framing == Framing::Chunked {
-        encode::encode_last_chunk(conn.writer(), trailers);
-    }
-    true
-}
-
-/// Answers a protocol error and closes the connection.
-async fn reject<S>(mut conn: Conn<S>, e: ProtocolError, cfg: &H1Config)
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
-{
-    if e.status == StatusCode::BAD_REQUEST && e.reason == error::INCOMPLETE_BODY.reason {
-        tracing::debug!(peer = %conn.peer_addr(), reason = e.reason, "request abandoned");
-        return conn.close(write_deadline(cfg), None).await;
-    }
-    tracing::warn!(peer = %conn.peer_addr(), status = e.status.as_u16(), reason = e.reason, "rejected request");
-    encode::encode_error(conn.writer(), cfg, e.status, e.reason);
-    conn.close(write_deadline(cfg), Some(cfg.linger)).await;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::testing::Hello;
 
     #[test]
     fn head_in_the_first_node_is_parsed_without_merging() {
@@ -485,47 +418,9 @@ mod tests {
         buf.extend_in_new_node(&[b'a'; 100]);
         let err = parse_buffered(&mut buf, &cfg, &mut req).unwrap_err();
         assert_eq!(
-            err.status,
+            err.status(),
             http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
         );
-    }
-
-    /// The smallest service: `200 hello` for every request.
-    struct Hello;
-
-    struct HelloExchange {
-        req: Request,
-        resp: crate::protocol::Response,
-    }
-
-    impl Exchange for HelloExchange {
-        fn request_mut(&mut self) -> &mut Request {
-            &mut self.req
-        }
-        fn response_mut(&mut self) -> &mut crate::protocol::Response {
-            &mut self.resp
-        }
-        fn reset(&mut self) {
-            self.req.clear();
-            self.resp.clear();
-        }
-    }
-
-    impl HttpService for Hello {
-        type Exchange = HelloExchange;
-        fn new_exchange(&self, _: ConnInfo) -> HelloExchange {
-            HelloExchange {
-                req: Request::default(),
-                resp: crate::protocol::Response::default(),
-            }
-        }
-        fn call<'a>(
-            &'a self,
-            ex: &'a mut HelloExchange,
-        ) -> impl std::future::Future<Output = ()> + Send + 'a {
-            ex.resp.set_body(Body::Static(b"hello"));
-            std::future::ready(())
-        }
     }
 
     fn in_memory_conn() -> (Conn<tokio::io::DuplexStream>, tokio::io::DuplexStream) {

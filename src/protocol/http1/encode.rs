@@ -29,7 +29,7 @@ pub enum Framing {
 }
 
 /// Whether a response with `status` can carry a body.
-pub fn status_has_body(status: StatusCode) -> bool {
+pub(crate) fn status_has_body(status: StatusCode) -> bool {
     !(status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED)
@@ -179,7 +179,7 @@ pub fn encode_body(w: &mut WriteBuffer, resp: &Response) {
 }
 
 /// Writes one chunk of a chunked body (empty chunks are skipped: they would end the body).
-pub fn encode_chunk(w: &mut WriteBuffer, data: Bytes) {
+pub(crate) fn encode_chunk(w: &mut WriteBuffer, data: Bytes) {
     if data.is_empty() {
         return;
     }
@@ -192,7 +192,7 @@ pub fn encode_chunk(w: &mut WriteBuffer, data: Bytes) {
 }
 
 /// Writes an in-memory body as one chunk followed by the last chunk and the trailers.
-pub fn encode_body_chunked(w: &mut WriteBuffer, resp: &Response) {
+pub(crate) fn encode_body_chunked(w: &mut WriteBuffer, resp: &Response) {
     let body = match resp.body() {
         Body::Bytes(b) => b.clone(),
         Body::Stream(_) | Body::SizedStream(..) | Body::Empty => Bytes::new(),
@@ -203,7 +203,7 @@ pub fn encode_body_chunked(w: &mut WriteBuffer, resp: &Response) {
 }
 
 /// Writes the last chunk and the trailer fields, if any.
-pub fn encode_last_chunk(w: &mut WriteBuffer, trailers: &[(HeaderName, HeaderValue)]) {
+pub(crate) fn encode_last_chunk(w: &mut WriteBuffer, trailers: &[(HeaderName, HeaderValue)]) {
     if trailers.is_empty() {
         w.write(b"0\r\n\r\n");
         return;
@@ -230,26 +230,6 @@ fn hex_digits(mut n: usize, buf: &mut [u8; 16]) -> &[u8] {
         }
     }
     &buf[i..]
-}
-
-/// A complete plain-text response for a rejected request, always closing the connection.
-pub fn encode_error(w: &mut WriteBuffer, cfg: &H1Config, status: StatusCode, reason: &str) {
-    let mut resp = Response::default();
-    resp.set_status(status);
-    resp.set_body(Body::Vec(reason.as_bytes().to_vec()));
-    resp.set_header(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    encode_head(
-        w,
-        &resp,
-        cfg,
-        framing_for(&resp, Version::HTTP_11),
-        false,
-        Version::HTTP_11,
-    );
-    encode_body(w, &resp);
 }
 
 #[cfg(test)]

@@ -1,26 +1,32 @@
-//! HTTP/1.1 (and 1.0): zero-copy head parsing out of the linked buffer, chunked bodies with
-//! trailers, `Expect: 100-continue`, keep-alive and pipelining, and response encoding with a
-//! cached `Date`. [`Http1`] plugs into a transport engine as its connection handler and serves
-//! each request through an [`HttpService`](crate::protocol::HttpService).
+//! HTTP/1.1 (and 1.0), crate-internal: zero-copy head parsing out of the linked buffer, chunked
+//! bodies with trailers, `Expect: 100-continue`, keep-alive and pipelining, and response
+//! encoding with a cached `Date`. The protocol suite runs [`serve`] on each connection that
+//! speaks HTTP/1.1; it serves every request through the
+//! [`HttpService`](crate::protocol::HttpService) and every refusal through its `reject` hook.
+//! [`Http1`] is the same driver as a connection handler of its own, without the suite.
 //!
-//! - [`config`]: limits and switches ([`H1Config`]).
+//! - `config`: limits and switches ([`H1Config`]), shared with HTTP/2 where they apply.
 //! - [`parse`]: the request head parser and its safety rules.
 //! - [`body`]: the chunked body decoder.
 //! - [`encode`]: response encoding.
 //! - [`conn`]: the connection loop.
+//! - `respond`: writing one response (head, in-memory or streamed body).
+//! - `reject`: answering a refused request through the service, then closing.
 //! - `stream_body`: request bodies streamed to a running handler.
 //! - `drain`: graceful shutdown as an idle connection watches for it.
-//! - [`error`]: protocol errors and their status codes.
+//! - [`error`]: the refusals and their status codes.
 
-pub mod body;
-pub mod config;
-pub mod conn;
+pub(crate) mod body;
+mod config;
+pub(crate) mod conn;
 mod drain;
-pub mod encode;
-pub mod error;
-pub mod parse;
+pub(crate) mod encode;
+pub(crate) mod error;
+pub(crate) mod parse;
+mod reject;
+mod respond;
 mod stream_body;
 
 pub use config::H1Config;
-pub use conn::{serve, Http1};
-pub use error::ProtocolError;
+pub(crate) use conn::serve;
+pub use conn::Http1;

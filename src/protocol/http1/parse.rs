@@ -11,11 +11,12 @@ use std::mem::MaybeUninit;
 use http::{Method, Version};
 
 use super::config::H1Config;
-use super::error::{self, ProtocolError};
+use super::error;
+use crate::protocol::rejection::Rejection;
 use crate::protocol::request::{Framing, HeaderSpan, Request, Span};
 
 /// Upper bound of [`H1Config::max_headers`]: the size of the on-stack header array.
-pub const MAX_HEADERS: usize = 256;
+pub(crate) const MAX_HEADERS: usize = 256;
 
 type RawHeaders<'b> = [MaybeUninit<httparse::Header<'b>>; MAX_HEADERS];
 
@@ -31,7 +32,7 @@ pub fn parse_head(
     buf: &[u8],
     cfg: &H1Config,
     req: &mut Request,
-) -> Result<Option<usize>, ProtocolError> {
+) -> Result<Option<usize>, Rejection> {
     let mut raw = header_array();
     let max = cfg.max_headers.clamp(1, MAX_HEADERS);
     let mut parsed = httparse::Request::new(&mut []);
@@ -48,13 +49,13 @@ pub fn parse_head(
     }
     let (Some(method), Some(target), Some(version)) = (parsed.method, parsed.path, parsed.version)
     else {
-        return Err(ProtocolError::bad_request("incomplete request line"));
+        return Err(Rejection::bad_request("incomplete request line"));
     };
     if target.len() > cfg.max_uri_len {
         return Err(error::URI_TOO_LONG);
     }
     req.method = Method::from_bytes(method.as_bytes())
-        .map_err(|_| ProtocolError::bad_request("invalid method"))?;
+        .map_err(|_| Rejection::bad_request("invalid method"))?;
     req.version = if version == 0 {
         Version::HTTP_10
     } else {
@@ -79,7 +80,7 @@ pub(crate) fn parse_trailers(
     buf: &[u8],
     cfg: &H1Config,
     spans: &mut Vec<HeaderSpan>,
-) -> Result<Option<usize>, ProtocolError> {
+) -> Result<Option<usize>, Rejection> {
     let mut raw = [httparse::EMPTY_HEADER; 32];
     let max = cfg.max_headers.clamp(1, raw.len());
     match httparse::parse_headers(buf, &mut raw[..max]) {
@@ -101,12 +102,12 @@ pub(crate) fn parse_trailers(
         }
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => Err(error::TOO_MANY_HEADERS),
-        Err(_) => Err(ProtocolError::bad_request("invalid trailer section")),
+        Err(_) => Err(Rejection::bad_request("invalid trailer section")),
     }
 }
 
 /// Limits that apply while the head is still incomplete.
-fn partial_limits(buf: &[u8], cfg: &H1Config) -> Result<(), ProtocolError> {
+fn partial_limits(buf: &[u8], cfg: &H1Config) -> Result<(), Rejection> {
     let line_done = memchr_newline(buf);
     if !line_done && buf.len() > cfg.max_uri_len + 64 {
         // Method, spaces and version take at most a few dozen bytes beyond the target.
@@ -122,16 +123,16 @@ fn memchr_newline(buf: &[u8]) -> bool {
     buf.contains(&b'\n')
 }
 
-fn map_error(e: httparse::Error, buf: &[u8]) -> ProtocolError {
+fn map_error(e: httparse::Error, buf: &[u8]) -> Rejection {
     match e {
         httparse::Error::TooManyHeaders => error::TOO_MANY_HEADERS,
         httparse::Error::Version if looks_like_http_version(buf) => error::VERSION,
-        httparse::Error::Version => ProtocolError::bad_request("malformed HTTP version"),
-        httparse::Error::HeaderName => ProtocolError::bad_request("invalid header name"),
-        httparse::Error::HeaderValue => ProtocolError::bad_request("invalid header value"),
-        httparse::Error::NewLine => ProtocolError::bad_request("invalid line ending"),
-        httparse::Error::Token => ProtocolError::bad_request("malformed request line"),
-        _ => ProtocolError::bad_request("malformed request"),
+        httparse::Error::Version => Rejection::bad_request("malformed HTTP version"),
+        httparse::Error::HeaderName => Rejection::bad_request("invalid header name"),
+        httparse::Error::HeaderValue => Rejection::bad_request("invalid header value"),
+        httparse::Error::NewLine => Rejection::bad_request("invalid line ending"),
+        httparse::Error::Token => Rejection::bad_request("malformed request line"),
+        _ => Rejection::bad_request("malformed request"),
     }
 }
 
@@ -162,14 +163,14 @@ fn looks_like_http_version(buf: &[u8]) -> bool {
 
 /// Splits the request target into path and query, accepting origin-form (`/p?q`),
 /// absolute-form (`http://host/p?q`) and asterisk-form (`*`, OPTIONS only).
-fn set_target(req: &mut Request, target: &str, span: Span) -> Result<(), ProtocolError> {
+fn set_target(req: &mut Request, target: &str, span: Span) -> Result<(), Rejection> {
     // httparse hands the target out as `&str`, so it is valid UTF-8 already. One pass finds
     // the query and refuses fragments.
     let bytes = target.as_bytes();
     let mut query_at = None;
     for (i, &b) in bytes.iter().enumerate() {
         match b {
-            b'#' => return Err(ProtocolError::bad_request("invalid request target")),
+            b'#' => return Err(Rejection::bad_request("invalid request target")),
             b'?' if query_at.is_none() => query_at = Some(i),
             _ => {}
         }
@@ -181,7 +182,7 @@ fn set_target(req: &mut Request, target: &str, span: Span) -> Result<(), Protoco
     };
     let path_end = query_at.unwrap_or(bytes.len());
     if path_end < path_start {
-        return Err(ProtocolError::bad_request("absolute target without path"));
+        return Err(Rejection::bad_request("absolute target without path"));
     }
     let base = span.start as usize;
     req.target = span;
@@ -191,16 +192,14 @@ fn set_target(req: &mut Request, target: &str, span: Span) -> Result<(), Protoco
 }
 
 /// Where the path of an absolute-form target (`http://host/path`) starts.
-fn absolute_path_start(target: &str) -> Result<usize, ProtocolError> {
+fn absolute_path_start(target: &str) -> Result<usize, Rejection> {
     let Some(after_scheme) = strip_scheme(target) else {
-        return Err(ProtocolError::bad_request(
-            "request target must start with '/'",
-        ));
+        return Err(Rejection::bad_request("request target must start with '/'"));
     };
     let scheme_len = target.len() - after_scheme.len();
     match after_scheme.bytes().position(|b| b == b'/' || b == b'?') {
         Some(i) if after_scheme.as_bytes()[i] == b'/' => Ok(scheme_len + i),
-        _ => Err(ProtocolError::bad_request("absolute target without path")),
+        _ => Err(Rejection::bad_request("absolute target without path")),
     }
 }
 
@@ -222,8 +221,8 @@ fn trim(v: &[u8]) -> &[u8] {
 }
 
 /// Parses a `Content-Length` value: digits only, or a list of identical values.
-fn parse_content_length(v: &[u8]) -> Result<u64, ProtocolError> {
-    let invalid = ProtocolError::bad_request("invalid Content-Length");
+fn parse_content_length(v: &[u8]) -> Result<u64, Rejection> {
+    let invalid = Rejection::bad_request("invalid Content-Length");
     let mut result: Option<u64> = None;
     for part in v.split(|&b| b == b',') {
         let part = trim(part);
@@ -235,7 +234,7 @@ fn parse_content_length(v: &[u8]) -> Result<u64, ProtocolError> {
             .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
         match result {
             Some(prev) if prev != n => {
-                return Err(ProtocolError::bad_request("conflicting Content-Length"))
+                return Err(Rejection::bad_request("conflicting Content-Length"))
             }
             _ => result = Some(n),
         }
@@ -246,7 +245,7 @@ fn parse_content_length(v: &[u8]) -> Result<u64, ProtocolError> {
 fn analyze_headers(
     headers: &[httparse::Header<'_>],
     version: Version,
-) -> Result<Framing, ProtocolError> {
+) -> Result<Framing, Rejection> {
     let mut content_length: Option<u64> = None;
     let mut te_seen = false;
     let mut chunked_last = false;
@@ -263,7 +262,7 @@ fn analyze_headers(
             14 if name.eq_ignore_ascii_case(b"content-length") => {
                 let n = parse_content_length(h.value)?;
                 if content_length.is_some_and(|prev| prev != n) {
-                    return Err(ProtocolError::bad_request("conflicting Content-Length"));
+                    return Err(Rejection::bad_request("conflicting Content-Length"));
                 }
                 content_length = Some(n);
             }
@@ -308,32 +307,32 @@ fn analyze_headers(
     }
     if te_seen {
         if content_length.is_some() {
-            return Err(ProtocolError::bad_request(
+            return Err(Rejection::bad_request(
                 "both Content-Length and Transfer-Encoding",
             ));
         }
         if version == Version::HTTP_10 {
-            return Err(ProtocolError::bad_request(
+            return Err(Rejection::bad_request(
                 "Transfer-Encoding in an HTTP/1.0 request",
             ));
         }
         if !chunked_last {
-            return Err(ProtocolError::bad_request(
+            return Err(Rejection::bad_request(
                 "chunked is not the final transfer coding",
             ));
         }
         if other_coding {
-            return Err(ProtocolError::new(
+            return Err(Rejection::new(
                 http::StatusCode::NOT_IMPLEMENTED,
                 "unsupported transfer coding",
             ));
         }
     }
     if version == Version::HTTP_11 && hosts == 0 {
-        return Err(ProtocolError::bad_request("missing Host header"));
+        return Err(Rejection::bad_request("missing Host header"));
     }
     if hosts > 1 {
-        return Err(ProtocolError::bad_request("multiple Host headers"));
+        return Err(Rejection::bad_request("multiple Host headers"));
     }
     let keep_alive = if version == Version::HTTP_11 {
         !close

@@ -7,7 +7,7 @@ fn cfg() -> H1Config {
     H1Config::default()
 }
 
-fn parse(input: &[u8]) -> Result<Option<(usize, Request)>, ProtocolError> {
+fn parse(input: &[u8]) -> Result<Option<(usize, Request)>, Rejection> {
     let mut req = Request::default();
     let n = parse_head(input, &cfg(), &mut req)?;
     Ok(n.map(|n| {
@@ -18,7 +18,7 @@ fn parse(input: &[u8]) -> Result<Option<(usize, Request)>, ProtocolError> {
 
 fn status_of(input: &[u8]) -> StatusCode {
     match parse(input) {
-        Err(e) => e.status,
+        Err(e) => e.status(),
         Ok(Some(_)) => StatusCode::OK,
         Ok(None) => StatusCode::CONTINUE,
     }
@@ -212,7 +212,7 @@ fn limits() {
         match parse_head(raw, &c, &mut req) {
             Ok(Some(_)) => StatusCode::OK,
             Ok(None) => StatusCode::CONTINUE,
-            Err(e) => e.status,
+            Err(e) => e.status(),
         }
     };
     let long_target = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(100));

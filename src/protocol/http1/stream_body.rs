@@ -18,7 +18,8 @@ use tokio::time::Instant;
 
 use super::body::{ChunkedDecoder, Progress};
 use super::config::H1Config;
-use super::error::{self, ProtocolError};
+use super::error;
+use crate::protocol::rejection::Rejection;
 use crate::protocol::request::{Framing, Request};
 use crate::protocol::request_body::BodyChunk;
 use crate::protocol::service::{Exchange, HttpService};
@@ -34,7 +35,7 @@ const STREAM_READ: usize = 64 * 1024;
 /// Why the pump stopped early.
 enum Stop {
     /// The body is malformed, too large or too slow; the handler is told.
-    Protocol(ProtocolError),
+    Protocol(Rejection),
     /// The handler dropped the stream.
     Dropped,
 }
@@ -108,11 +109,11 @@ where
             if e == error::INCOMPLETE_BODY {
                 tracing::debug!(peer = %conn.peer_addr(), "peer stopped sending a streamed body");
             } else {
-                tracing::warn!(peer = %conn.peer_addr(), status = e.status.as_u16(), reason = e.reason, "streamed request body failed");
+                tracing::warn!(peer = %conn.peer_addr(), status = e.status().as_u16(), reason = e.reason(), "streamed request body failed");
             }
             // Waiting here is safe: the pump is dropped as soon as the handler returns, and a
             // reading handler must see the error rather than a clean end of a truncated body.
-            let _ = tx.send(Err(BodyError::new(e.status, e.reason))).await;
+            let _ = tx.send(Err(BodyError::new(e.status(), e.reason()))).await;
             false
         }
     }

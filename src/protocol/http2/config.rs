@@ -63,13 +63,13 @@ impl Default for H2Config {
 }
 
 /// Smallest and largest legal `SETTINGS_MAX_FRAME_SIZE` (RFC 9113 §6.5.2).
-pub const FRAME_SIZE_RANGE: std::ops::RangeInclusive<u32> = 16_384..=16_777_215;
+pub(crate) const FRAME_SIZE_RANGE: std::ops::RangeInclusive<u32> = 16_384..=16_777_215;
 /// Largest legal flow-control window (RFC 9113 §6.9.1).
-pub const MAX_WINDOW: u32 = (1 << 31) - 1;
+pub(crate) const MAX_WINDOW: u32 = (1 << 31) - 1;
 
 impl H2Config {
     /// Checks the values `h2` would refuse (or panic on). Returns the problem.
-    pub fn validate(&self) -> Result<(), &'static str> {
+    pub(crate) fn validate(&self) -> Result<(), &'static str> {
         if !FRAME_SIZE_RANGE.contains(&self.max_frame_size) {
             return Err("http2_max_frame_size must be between 16384 and 16777215");
         }

@@ -38,7 +38,7 @@ use crate::transport::Shutdown;
 
 /// Serves HTTP/2 on `io` (whose first bytes are the client preface) until the connection
 /// closes.
-pub async fn serve<T, H>(
+pub(crate) async fn serve<T, H>(
     io: T,
     service: &H,
     cfg: &H2Config,

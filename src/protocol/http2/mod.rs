@@ -1,10 +1,11 @@
-//! HTTP/2 on the `h2` crate (cargo feature `http2`, on by default): the same
-//! [`HttpService`](crate::protocol::HttpService) as HTTP/1.1 serves every stream, so handlers
-//! cannot tell the protocols apart except by the request's version (`HTTP/2.0`).
+//! HTTP/2 on the `h2` crate (cargo feature `http2`, on by default): the same service as
+//! HTTP/1.1 serves every stream, so handlers cannot tell the protocols apart except by the
+//! request's version (`HTTP/2.0`). Public: the options, [`H2Config`] (see
+//! `Server::http2_config`); the drivers are the crate's own.
 //!
-//! - [`config`]: limits and switches ([`H2Config`]), the `h2` builder, flood protections.
-//! - [`conn`]: the connection loop ([`serve`]): streams, PINGs, idle timeout, GOAWAY.
-//! - `stream`: one stream — request in, service call, response out.
+//! - `config`: limits and switches ([`H2Config`]), the `h2` builder, flood protections.
+//! - `conn`: the connection loop (`serve`): streams, PINGs, idle timeout, GOAWAY.
+//! - `stream`: one stream — request in, service call (or rejection), response out.
 //! - `request`: the HTTP/2 head as the crate's [`Request`](crate::protocol::Request).
 //! - `body`: request bodies, buffered or streamed, with flow control.
 //! - `response`: the [`Response`](crate::protocol::Response) as HTTP/2 frames.
@@ -16,14 +17,14 @@
 //! [`Request::trailers`](crate::protocol::Request::trailers).
 
 mod body;
-pub mod config;
-pub mod conn;
+mod config;
+mod conn;
 mod request;
 mod response;
 mod stream;
 
 pub use config::H2Config;
-pub use conn::serve;
+pub(crate) use conn::serve;
 
 /// The client connection preface that starts every HTTP/2 connection (RFC 9113 §3.4).
-pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+pub(crate) const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

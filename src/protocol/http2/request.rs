@@ -15,10 +15,8 @@ use http::request::Parts;
 use http::{StatusCode, Version};
 
 use crate::protocol::http1::H1Config;
+use crate::protocol::rejection::Rejection;
 use crate::protocol::request::{Framing, HeaderSpan, Request, Span};
-
-/// Why a request head was refused: the status to answer and the reason (also the body).
-pub(crate) type Refusal = (StatusCode, &'static str);
 
 /// Appends `name: value\r\n` to `buf` and returns the spans of name and value.
 fn push_field(buf: &mut Vec<u8>, name: &[u8], value: &[u8]) -> HeaderSpan {
@@ -38,14 +36,17 @@ pub(crate) fn fill_request(
     req: &mut Request,
     parts: &Parts,
     cfg: &H1Config,
-) -> Result<(), Refusal> {
+) -> Result<(), Rejection> {
     let target = match parts.uri.path_and_query() {
         Some(pq) => pq.as_str(),
         // CONNECT carries only an authority.
         None => parts.uri.authority().map_or("/", |a| a.as_str()),
     };
     if target.len() > cfg.max_uri_len {
-        return Err((StatusCode::URI_TOO_LONG, "request target too long"));
+        return Err(Rejection::new(
+            StatusCode::URI_TOO_LONG,
+            "request target too long",
+        ));
     }
     let authority = parts
         .uri
@@ -53,7 +54,7 @@ pub(crate) fn fill_request(
         .filter(|_| !parts.headers.contains_key(header::HOST));
     let fields = parts.headers.len() + usize::from(authority.is_some());
     if fields > cfg.max_headers {
-        return Err((
+        return Err(Rejection::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "too many header fields",
         ));
@@ -178,7 +179,7 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(
-            fill_request(&mut req, &long, &cfg).unwrap_err().0,
+            fill_request(&mut req, &long, &cfg).unwrap_err().status(),
             StatusCode::URI_TOO_LONG
         );
         let many = parts(
@@ -190,7 +191,7 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(
-            fill_request(&mut req, &many, &cfg).unwrap_err().0,
+            fill_request(&mut req, &many, &cfg).unwrap_err().status(),
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
         );
     }

@@ -31,7 +31,8 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::engine::{connection_limit, ConnHandler, Engine};
+use super::accept::connection_limit;
+use super::engine::{ConnHandler, Engine};
 use super::shutdown::Shutdown;
 
 /// The thread-per-core engine.

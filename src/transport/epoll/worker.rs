@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::affinity;
-use crate::transport::engine::{accept_loop, ConnHandler};
+use crate::transport::accept::accept_loop;
+use crate::transport::engine::ConnHandler;
 use crate::transport::shutdown::Shutdown;
 
 /// Everything a worker thread needs.
