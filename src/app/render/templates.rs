@@ -150,8 +150,7 @@ impl RequestContext {
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let mut env = minijinja::Environment::new();
     /// env.add_template("hello.html", "<p>Hello, {{ name }}!</p>").unwrap();
-    /// let server = Server::new();
-    /// server.html_environment(env);
+    /// let server = Server::new().html_environment(env);
     /// server.get("/hello/:name", hello);
     /// let res = perform_request(&server, Method::GET, "/hello/%3Cb%3E", "", &[]).await;
     /// assert_eq!(res.text(), "<p>Hello, &lt;b&gt;!</p>");
