@@ -1,7 +1,9 @@
 //! Proves the allocation budget by counting, not timing: in steady state a keep-alive GET
 //! allocates nothing in transport and protocol, nothing in the app layer for an endpoint handler
-//! (its future is stored inline, see `khz::app::InlineFuture`; `Server::default()`'s recovery runs
-//! inline too), and one boxed future per middleware that awaits the rest of the chain. A counting global allocator tallies every allocation of the process.
+//! — returning `()` or `Result::Ok`, or writing a path parameter back into the body (a view into
+//! the request, not a copy) — (its future is stored inline, see `app/handler.rs`;
+//! `Server::default()`'s recovery runs inline too), and one boxed future per middleware that
+//! awaits the rest of the chain. A counting global allocator tallies every allocation of the process.
 //! The server runs on its own thread on a current-thread tokio runtime; the client is a blocking
 //! `TcpStream` on the test thread that writes a fixed request and reads the fixed-length
 //! response into a stack buffer, so it allocates nothing per request. After a warm-up that
@@ -267,6 +269,24 @@ async fn user_post(ctx: &mut RequestContext) {
     }
 }
 
+async fn result_ok(ctx: &mut RequestContext) -> khz::Result<()> {
+    ctx.string(StatusCode::OK, "Hello, World!");
+    Ok(())
+}
+
+/// Reads a path parameter and writes it back as the body: no copy, no allocation.
+async fn param_echo(ctx: &mut RequestContext) {
+    let word = ctx.param_or("word", "");
+    ctx.string(StatusCode::OK, word);
+}
+
+fn result_server() -> Server {
+    let s = Server::default();
+    s.get("/plaintext", result_ok);
+    s.get("/echo/:word", param_echo);
+    s
+}
+
 fn plain_server() -> Server {
     let s = Server::new();
     s.get("/plaintext", plaintext);
@@ -370,7 +390,7 @@ fn count(addr: SocketAddr, sc: &Scenario, trace: bool) -> u64 {
 #[test]
 fn allocations_per_keep_alive_request() {
     let trace = std::env::var("KHZ_ALLOC_TRACE").ok();
-    let scenarios: [(Scenario, Starter); 6] = [
+    let scenarios: [(Scenario, Starter); 8] = [
         (
             Scenario {
                 name: "protocol_only",
@@ -424,6 +444,24 @@ fn allocations_per_keep_alive_request() {
                 expected: 0,
             },
             |e| run_app(json_server, e),
+        ),
+        (
+            Scenario {
+                name: "app_result_ok",
+                path: "/plaintext",
+                body: b"Hello, World!",
+                expected: 0,
+            },
+            |e| run_app(result_server, e),
+        ),
+        (
+            Scenario {
+                name: "app_param_echo",
+                path: "/echo/Hello,World!",
+                body: b"Hello,World!",
+                expected: 0,
+            },
+            |e| run_app(result_server, e),
         ),
     ];
     let mut failures = Vec::new();
