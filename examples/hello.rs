@@ -77,8 +77,7 @@ async fn main() -> khz::Result<()> {
     server.get("/", plaintext);
     server.get("/json", json);
     server.get("/hello/:name", hello);
-    let v1 = server.group("/v1");
-    v1.middleware(auth);
+    let v1 = server.group("/v1").middleware(auth);
     v1.get("/whoami", whoami);
     server.spin().await
 }
