@@ -17,6 +17,7 @@
 // (`mod common;`, `mod proto;`) itself; included here, every file keeps its own copy of them.
 #![allow(clippy::duplicate_mod)]
 
+#[cfg(all(feature = "macros", feature = "multipart"))]
 #[path = "bind_multipart.rs"]
 mod bind_multipart;
 #[path = "binding.rs"]
@@ -41,14 +42,19 @@ mod hijack;
 mod http1_bad_input;
 #[path = "http1_basics.rs"]
 mod http1_basics;
+#[cfg(feature = "http2")]
 #[path = "http2.rs"]
 mod http2;
+#[cfg(feature = "http2")]
 #[path = "http2_bad_input.rs"]
 mod http2_bad_input;
+#[cfg(feature = "http2")]
 #[path = "http2_clients.rs"]
 mod http2_clients;
+#[cfg(feature = "http2")]
 #[path = "http2_shutdown.rs"]
 mod http2_shutdown;
+#[cfg(feature = "http2")]
 #[path = "http2_timeouts.rs"]
 mod http2_timeouts;
 #[path = "lifecycle.rs"]

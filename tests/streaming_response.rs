@@ -222,6 +222,7 @@ async fn producer_learns_the_client_is_gone_and_is_dropped() {
     assert_still_serving(addr).await;
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_is_dropped_when_an_http2_client_resets_the_stream() {
     let (addr, mut signals) = serve_proto(Proto::H2c).await;

@@ -119,24 +119,18 @@ impl HttpService for AppService {
 
     /// A protocol rejection runs the server middleware (so an access log sees it, with the
     /// rejection in `ctx.error()`) and is rendered by the server's error renderer.
-    fn reject<'a>(
-        &'a self,
-        ctx: &'a mut RequestContext,
-        rejection: Rejection,
-    ) -> impl std::future::Future<Output = ()> + Send + 'a {
-        async move {
-            let app = &*self.app;
-            if rejection.head_parsed() {
-                // Path, route and parameters for the middleware; nothing is served from them.
-                route_once(app, ctx);
-            }
-            ctx.reset_response();
-            ctx.error = Some(Box::new(rejection));
-            ctx.chain = Some(app.rejected.clone());
-            ctx.next_index = 0;
-            ctx.aborted = false;
-            run_chain(app, ctx).await;
+    async fn reject(&self, ctx: &mut RequestContext, rejection: Rejection) {
+        let app = &*self.app;
+        if rejection.head_parsed() {
+            // Path, route and parameters for the middleware; nothing is served from them.
+            route_once(app, ctx);
         }
+        ctx.reset_response();
+        ctx.error = Some(Box::new(rejection));
+        ctx.chain = Some(app.rejected.clone());
+        ctx.next_index = 0;
+        ctx.aborted = false;
+        run_chain(app, ctx).await;
     }
 
     fn accept_continue(&self, ctx: &mut RequestContext) -> bool {

@@ -33,6 +33,7 @@ impl StateMap {
         self.values.push((id, Arc::new(value)));
     }
 
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
     pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
         let id = TypeId::of::<T>();
         self.values

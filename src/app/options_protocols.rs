@@ -16,6 +16,7 @@ use crate::protocol::http2::H2Config;
 use crate::protocol::suite::{NamedProtocol, ProtocolServer, Suite};
 #[cfg(feature = "tls")]
 use crate::transport::{TlsAcceptor, TlsReloader};
+#[cfg(feature = "tls")]
 use crate::{Error, ErrorKind};
 
 /// The protocol options (part of the server's options).

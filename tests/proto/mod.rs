@@ -36,9 +36,10 @@ pub enum Proto {
     /// HTTP/1.1 on the cleartext port.
     Http1,
     /// HTTP/2 with prior knowledge on the cleartext port (`.h2c(true)`).
+    #[cfg(feature = "http2")]
     H2c,
     /// HTTP/2 over TLS, chosen by ALPN.
-    #[cfg(feature = "tls")]
+    #[cfg(all(feature = "tls", feature = "http2"))]
     H2Tls,
     /// HTTP/1.1 over TLS, chosen by ALPN.
     #[cfg(feature = "tls")]
@@ -136,8 +137,9 @@ impl Proto {
     pub fn all() -> Vec<Proto> {
         vec![
             Proto::Http1,
+            #[cfg(feature = "http2")]
             Proto::H2c,
-            #[cfg(feature = "tls")]
+            #[cfg(all(feature = "tls", feature = "http2"))]
             Proto::H2Tls,
         ]
     }
@@ -145,8 +147,9 @@ impl Proto {
     /// Whether requests go over HTTP/2.
     pub fn is_h2(self) -> bool {
         match self {
+            #[cfg(feature = "http2")]
             Proto::H2c => true,
-            #[cfg(feature = "tls")]
+            #[cfg(all(feature = "tls", feature = "http2"))]
             Proto::H2Tls => true,
             _ => false,
         }
@@ -165,9 +168,12 @@ impl Proto {
     pub fn configure(self, server: Server) -> Server {
         match self {
             Proto::Http1 => server,
+            #[cfg(feature = "http2")]
             Proto::H2c => server.h2c(true),
+            #[cfg(all(feature = "tls", feature = "http2"))]
+            Proto::H2Tls => server.tls(server_tls_config(test_cert())),
             #[cfg(feature = "tls")]
-            Proto::H2Tls | Proto::Http1Tls => server.tls(server_tls_config(test_cert())),
+            Proto::Http1Tls => server.tls(server_tls_config(test_cert())),
         }
     }
 
@@ -187,11 +193,12 @@ impl Proto {
                 let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
                 HttpClient::http1(TokioIo::new(tcp)).await
             }
+            #[cfg(feature = "http2")]
             Proto::H2c => {
                 let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
                 HttpClient::http2(TokioIo::new(tcp)).await
             }
-            #[cfg(feature = "tls")]
+            #[cfg(all(feature = "tls", feature = "http2"))]
             Proto::H2Tls => {
                 let cfg = client_tls_config(test_cert(), &[b"h2", b"http/1.1"]);
                 let tls = tls_connect(addr, cfg).await.expect("TLS connect");

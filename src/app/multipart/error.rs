@@ -168,6 +168,14 @@ impl From<std::io::Error> for FormError {
     }
 }
 
+/// A form error answers with its [`status`](FormError::status): the error's text for a 4xx,
+/// the reason phrase only for a 5xx.
+impl crate::app::ResponseError for FormError {
+    fn status(&self) -> StatusCode {
+        FormError::status(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,13 +195,5 @@ mod tests {
             e.to_string(),
             "malformed multipart body: incomplete multipart stream"
         );
-    }
-}
-
-/// A form error answers with its [`status`](FormError::status): the error's text for a 4xx,
-/// the reason phrase only for a 5xx.
-impl crate::app::ResponseError for FormError {
-    fn status(&self) -> StatusCode {
-        FormError::status(self)
     }
 }
