@@ -206,7 +206,8 @@ impl ResponseError for Error {
     }
 }
 
-/// A bind error answers as [`render_bind_error`] (or the server's `bind_error_handler`) does.
+/// A bind error answers as [`render_bind_error`](super::bind::render_bind_error) (or the
+/// server's `bind_error_handler`) does.
 impl ResponseError for BindError {
     fn status(&self) -> StatusCode {
         BindError::status(self)
