@@ -6,6 +6,8 @@
 #
 #   benches/peers.sh                          # every peer, ROUNDS=2 alternating rounds
 #   ROUNDS=1 SCENARIOS="plaintext pipeline" benches/peers.sh limit khz khz-epoll
+#   KHZ_BASELINE=/path/to/old/peer ROUNDS=3 benches/peers.sh khz khz-base khz-epoll khz-base-epoll
+#                                             # this build against an earlier one (khz-base*)
 #
 # env: BENCH_DIR (default ../shared/bench), RESULTS_DIR, plus compare.sh's ROUNDS, DURATION,
 # SCENARIOS. Don't build or run anything else meanwhile: both cores are measured.
@@ -22,13 +24,20 @@ command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${missing[@]}"
 fi
-if [ ! -x "$BENCH_DIR/peers/target/release/peer-limit" ]; then
+if [ $# -eq 0 ]; then set -- limit may hyper axum actix khz khz-epoll; fi
+# The shared peers are built only when one of them is asked for.
+needs_shared=0
+for p in "$@"; do case $p in khz*) ;; *) needs_shared=1 ;; esac; done
+if [ $needs_shared = 1 ] && [ ! -x "$BENCH_DIR/peers/target/release/peer-limit" ]; then
   (cd "$BENCH_DIR/peers" && cargo build --release)
 fi
 cargo build --release --example peer
 PEER=$ROOT/target/release/examples/peer
 export EXTRA_PEERS="khz|1|0||$PEER;khz-epoll|1|0|KHZ_ENGINE=epoll|$PEER"
-if [ $# -eq 0 ]; then set -- limit may hyper axum actix khz khz-epoll; fi
+if [ -n "${KHZ_BASELINE:-}" ]; then
+  [ -x "$KHZ_BASELINE" ] || { echo "KHZ_BASELINE=$KHZ_BASELINE is not an executable" >&2; exit 1; }
+  EXTRA_PEERS+=";khz-base|1|0||$KHZ_BASELINE;khz-base-epoll|1|0|KHZ_ENGINE=epoll|$KHZ_BASELINE"
+fi
 mkdir -p "$RESULTS_DIR"
 "$BENCH_DIR/compare.sh" "$@" | tee "$RESULTS_DIR/last-run.txt"
 echo "table and raw outputs: $RESULTS_DIR" >&2
