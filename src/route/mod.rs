@@ -7,7 +7,7 @@
 //!
 //! * `pattern` — Hertz pattern syntax (`:name`, `*name`), validation and
 //!   conversion to `matchit` syntax;
-//! * `router` — [`Router`]: one `matchit` tree per method, insert and lookup;
+//! * `router` — `Router`: one `matchit` tree per method, insert and lookup;
 //! * `redirect` — trailing-slash and fixed-path (clean + case-fix) targets;
 //! * `clean` — [`clean_path`];
 //! * `params` — [`Match`] and [`Params`] (zero-copy parameter values);
@@ -50,13 +50,14 @@ mod error;
 mod params;
 mod pattern;
 mod redirect;
-mod router;
+pub(crate) mod router;
 
 #[cfg(test)]
 mod tests;
 
 pub use clean::clean_path;
 pub use error::RouteError;
-pub use params::{Match, Params, ParamsIter};
-pub use pattern::param_names;
-pub use router::Router;
+#[allow(unused_imports)] // `Params` and `ParamsIter` are reached through `Match`.
+pub(crate) use params::{Match, Params, ParamsIter};
+pub(crate) use pattern::param_names;
+pub(crate) use router::Router;

@@ -21,6 +21,19 @@ pub(super) struct WireResponse {
 /// A parsed head: status, headers and its length in bytes.
 type Head = (StatusCode, Vec<(HeaderName, HeaderValue)>, usize);
 
+/// Header lines as `http` types (a line that is not a valid name or value is skipped).
+fn fields(lines: &[httparse::Header<'_>]) -> Vec<(HeaderName, HeaderValue)> {
+    lines
+        .iter()
+        .filter_map(|h| {
+            Some((
+                HeaderName::from_bytes(h.name.as_bytes()).ok()?,
+                HeaderValue::from_bytes(h.value).ok()?,
+            ))
+        })
+        .collect()
+}
+
 fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
     let mut slots = [httparse::EMPTY_HEADER; 128];
     let mut resp = httparse::Response::new(&mut slots);
@@ -30,17 +43,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
                 .code
                 .and_then(|c| StatusCode::from_u16(c).ok())
                 .ok_or("bad status code")?;
-            let headers = resp
-                .headers
-                .iter()
-                .filter_map(|h| {
-                    Some((
-                        HeaderName::from_bytes(h.name.as_bytes()).ok()?,
-                        HeaderValue::from_bytes(h.value).ok()?,
-                    ))
-                })
-                .collect();
-            Ok(Some((status, headers, n)))
+            Ok(Some((status, fields(resp.headers), n)))
         }
         Ok(httparse::Status::Partial) => Ok(None),
         Err(e) => Err(format!("malformed response head: {e}")),
@@ -60,7 +63,7 @@ fn header<'a>(headers: &'a [(HeaderName, HeaderValue)], name: &str) -> Option<&'
         .and_then(|(_, v)| v.to_str().ok())
 }
 
-/// Reads one final response from `io` (the answer to a request with method `method`).
+/// Reads one final response from `io`; `head_only`: the request was HEAD (no body follows).
 pub(super) async fn read_response<R: AsyncRead + Unpin>(
     io: &mut R,
     head_only: bool,
@@ -145,16 +148,8 @@ async fn read_chunked<R: AsyncRead + Unpin>(
             loop {
                 let mut slots = [httparse::EMPTY_HEADER; 64];
                 match httparse::parse_headers(buf, &mut slots) {
-                    Ok(httparse::Status::Complete((_, fields))) => {
-                        out.trailers = fields
-                            .iter()
-                            .filter_map(|h| {
-                                Some((
-                                    HeaderName::from_bytes(h.name.as_bytes()).ok()?,
-                                    HeaderValue::from_bytes(h.value).ok()?,
-                                ))
-                            })
-                            .collect();
+                    Ok(httparse::Status::Complete((_, parsed))) => {
+                        out.trailers = fields(parsed);
                         out.body = body.freeze();
                         return;
                     }
