@@ -1,4 +1,4 @@
-//! Proves the layering rule of `DESIGN.md`: a layer imports only the layers below it.
+//! Proves the layering rule of `docs/ARCHITECTURE.md`: a layer imports only the layers below it.
 //! `common` < `transport` < `protocol` < `route` < `app`; `route` needs neither sockets nor HTTP
 //! parsing. The test reads every source file of a layer and fails on any path that reaches a
 //! layer it may not use (`crate::app`, `super::super::route`, grouped `crate::{…}` imports and

@@ -1,5 +1,6 @@
-//! Running a [`Server`]: start-up (options check, route table, `on_run` hooks, bind), serving on
-//! the transport engine with the HTTP/1.1 driver, and graceful shutdown — stop accepting, close
+//! Running a [`Server`]: start-up (every problem of options and routes reported at once, route
+//! table, `on_run` hooks, bind), serving on the transport engine with the protocol suite
+//! (HTTP/1.1, HTTP/2, TLS, user protocols), and graceful shutdown — stop accepting, close
 //! idle connections, let in-flight requests finish (answered with `Connection: close`), run the
 //! `on_shutdown` hooks, and give up after the exit wait time.
 
