@@ -17,6 +17,8 @@
 // (`mod common;`, `mod proto;`) itself; included here, every file keeps its own copy of them.
 #![allow(clippy::duplicate_mod)]
 
+#[path = "api.rs"]
+mod api;
 #[cfg(all(feature = "macros", feature = "multipart"))]
 #[path = "bind_multipart.rs"]
 mod bind_multipart;

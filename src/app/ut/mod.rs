@@ -102,9 +102,10 @@ fn failure(status: StatusCode, reason: &str) -> TestResponse {
     }
 }
 
-/// The request as HTTP/1.1 bytes: `Host` and `Content-Length` added when missing; with
-/// `Connection: close` unless the caller set `Connection`, so the driver ends after answering.
-fn request_bytes(method: &Method, url: &str, body: &[u8], headers: &[(&str, &str)]) -> Vec<u8> {
+/// The request head as HTTP/1.1 bytes for a body of `body_len` bytes: `Host` and
+/// `Content-Length` added when missing; with `Connection: close` unless the caller set
+/// `Connection`, so the driver ends after answering.
+fn request_head(method: &Method, url: &str, body_len: usize, headers: &[(&str, &str)]) -> Vec<u8> {
     let has = |name: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     let mut raw = format!("{} {url} HTTP/1.1\r\n", method.as_str());
     if !has("host") {
@@ -113,16 +114,14 @@ fn request_bytes(method: &Method, url: &str, body: &[u8], headers: &[(&str, &str
     for (k, v) in headers {
         raw.push_str(&format!("{k}: {v}\r\n"));
     }
-    if !has("content-length") && !has("transfer-encoding") && !body.is_empty() {
-        raw.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    if !has("content-length") && !has("transfer-encoding") && body_len > 0 {
+        raw.push_str(&format!("Content-Length: {body_len}\r\n"));
     }
     if !has("connection") {
         raw.push_str("Connection: close\r\n");
     }
     raw.push_str("\r\n");
-    let mut bytes = raw.into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
+    raw.into_bytes()
 }
 
 fn loopback() -> SocketAddr {
@@ -142,7 +141,7 @@ fn prepare(
         Ok(app) => Arc::new(app),
         Err(e) => return Err(failure(StatusCode::INTERNAL_SERVER_ERROR, e.message())),
     };
-    let raw = request_bytes(&method, url, &[], headers);
+    let raw = request_head(&method, url, 0, headers);
     let info = ConnInfo {
         peer: loopback(),
         local: loopback(),
@@ -193,8 +192,19 @@ pub async fn perform_request(
         Ok(service) => service,
         Err(e) => return failure(StatusCode::INTERNAL_SERVER_ERROR, e.message()),
     };
-    let body = body.into();
-    let request = request_bytes(&method, url, &body, headers);
+    let body: Bytes = body.into();
+    let head = request_head(&method, url, body.len(), headers);
+    // Like a real client, one that sent `Expect: 100-continue` holds its body back until the
+    // server says `100 Continue` — so the continue hook runs, and a refusal is a 417.
+    let expects = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("expect") && v.eq_ignore_ascii_case("100-continue"));
+    let (continued, go_on) = if expects && !body.is_empty() {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
     let (mut client, server_io) = tokio::io::duplex(64 * 1024);
     let conn = Conn::new(server_io, loopback(), loopback());
     let shutdown = Shutdown::new();
@@ -204,10 +214,18 @@ pub async fn perform_request(
         // Written while the answer is read: a server that answers early (413) or streams
         // a large response never waits on a full pipe.
         let send = async {
-            let _ = tx.write_all(&request).await;
+            if tx.write_all(&head).await.is_err() {
+                return;
+            }
+            if let Some(go_on) = go_on {
+                if go_on.await != Ok(true) {
+                    return; // answered without 100 Continue: the body is never sent
+                }
+            }
+            let _ = tx.write_all(&body).await;
         };
-        let (_, response) =
-            tokio::join!(send, wire::read_response(&mut rx, method == Method::HEAD));
+        let read = wire::read_response(&mut rx, method == Method::HEAD, continued);
+        let (_, response) = tokio::join!(send, read);
         response
     };
     tokio::pin!(driver);

@@ -64,17 +64,28 @@ fn header<'a>(headers: &'a [(HeaderName, HeaderValue)], name: &str) -> Option<&'
 }
 
 /// Reads one final response from `io`; `head_only`: the request was HEAD (no body follows).
+/// `continued` learns whether the server sent `100 Continue` (true) or answered without it
+/// (false), for a client holding its body back behind `Expect: 100-continue`.
 pub(super) async fn read_response<R: AsyncRead + Unpin>(
     io: &mut R,
     head_only: bool,
+    mut continued: Option<tokio::sync::oneshot::Sender<bool>>,
 ) -> Result<WireResponse, String> {
     let mut buf = BytesMut::new();
     let (status, headers) = loop {
         match parse_head(&buf)? {
             Some((status, headers, n)) => {
                 buf.advance(n);
+                if status == StatusCode::CONTINUE {
+                    if let Some(tx) = continued.take() {
+                        let _ = tx.send(true);
+                    }
+                }
                 if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
                     continue; // 100 Continue and friends
+                }
+                if let Some(tx) = continued.take() {
+                    let _ = tx.send(false);
                 }
                 break (status, headers);
             }
