@@ -17,8 +17,12 @@
 // (`mod common;`, `mod proto;`) itself; included here, every file keeps its own copy of them.
 #![allow(clippy::duplicate_mod)]
 
-#[path = "api.rs"]
-mod api;
+#[path = "api_chain.rs"]
+mod api_chain;
+#[path = "api_errors.rs"]
+mod api_errors;
+#[path = "api_options.rs"]
+mod api_options;
 #[cfg(all(feature = "macros", feature = "multipart"))]
 #[path = "bind_multipart.rs"]
 mod bind_multipart;
