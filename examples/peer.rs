@@ -76,7 +76,7 @@ fn main() -> khz::Result<()> {
         Err(_) => Transport::Std,
     };
     let pin = std::env::var("KHZ_PIN").is_ok_and(|v| v == "1");
-    let mut server = Server::default()
+    let server = Server::default()
         .transport(engine)
         .cpu_affinity(pin)
         .addr(format!("0.0.0.0:{port}"))
@@ -84,10 +84,10 @@ fn main() -> khz::Result<()> {
         .print_routes(false)
         .h2c(true);
     #[cfg(feature = "tls")]
-    #[allow(unused_mut)]
-    if let (Ok(cert), Ok(key)) = (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {
-        server = server.tls_pem(cert, key);
-    }
+    let server = match (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {
+        (Ok(cert), Ok(key)) => server.tls_pem(cert, key),
+        _ => server,
+    };
     for line in ROUTES.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {
             continue;
