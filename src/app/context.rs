@@ -56,9 +56,12 @@ pub struct RequestContext {
     pub(crate) resp: Response,
     pub(crate) info: ConnInfo,
     pub(crate) app: Arc<App>,
-    /// The path the router matched (percent-decoded unless routing on raw paths): a view into
-    /// the request head when nothing was decoded. Parameters are ranges into it.
-    pub(crate) routing_path: ByteString,
+    /// The path the router matched (percent-decoded unless routing on raw paths); parameters
+    /// are ranges into it. Filled once per request, allocation kept across requests.
+    pub(crate) routing_path: String,
+    /// Whether the routing path is the raw path as it stands in the request head (nothing
+    /// decoded): parameters are then views into the head.
+    pub(crate) path_is_raw: bool,
     /// Byte ranges of the route parameters within the routing path, in pattern order.
     pub(crate) params: Vec<(u32, u32)>,
     /// Index of the matched route in the app's route table.
@@ -81,7 +84,8 @@ impl RequestContext {
             resp: Response::default(),
             info,
             app,
-            routing_path: ByteString::new(),
+            routing_path: String::new(),
+            path_is_raw: true,
             params: Vec::new(),
             route: None,
             routed: Routed::Pending,
@@ -217,8 +221,14 @@ impl RequestContext {
     /// The value of path parameter `name` (`:name` or `*name`): a view into the request path
     /// that does not borrow the context, so it can be written straight into the response.
     pub fn param(&self, name: &str) -> Option<ByteString> {
-        let value = self.param_str(name)?;
-        Some(self.routing_path.slice_ref(value))
+        let (start, end) = self.param_span(name)?;
+        if self.path_is_raw {
+            // The routing path is the raw path: the same bytes stand in the request head.
+            let value = self.req.path().get(start..end)?;
+            Some(view(self.req.raw_head(), value))
+        } else {
+            self.routing_path.get(start..end).map(ByteString::from) // decoded: a new string
+        }
     }
 
     /// Path parameter `name`, or `default` when the route has none of that name.
@@ -229,10 +239,16 @@ impl RequestContext {
 
     /// Path parameter `name` borrowed from the context.
     pub(crate) fn param_str(&self, name: &str) -> Option<&str> {
+        let (start, end) = self.param_span(name)?;
+        self.path().get(start..end)
+    }
+
+    /// Where parameter `name` stands in the routing path.
+    fn param_span(&self, name: &str) -> Option<(usize, usize)> {
         let route = &self.app.routes[self.route?];
         let i = route.param_names.iter().position(|n| n == name)?;
         let (start, end) = *self.params.get(i)?;
-        self.path().get(start as usize..end as usize)
+        Some((start as usize, end as usize))
     }
 
     /// All path parameters as `(name, value)`, borrowed.
@@ -363,7 +379,8 @@ impl RequestContext {
     pub(crate) fn clear(&mut self) {
         self.req.clear();
         self.resp.clear();
-        self.routing_path = ByteString::new();
+        self.routing_path.clear();
+        self.path_is_raw = true;
         self.params.clear();
         self.route = None;
         self.routed = Routed::Pending;
