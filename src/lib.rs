@@ -109,6 +109,7 @@ pub mod __bench {
     pub use crate::protocol::http1::parse::parse_head;
     pub use crate::protocol::http1::{H1Config, Http1};
     pub use crate::protocol::service::{Exchange, HttpService};
+    pub use crate::route::pattern::param_names;
     pub use crate::route::router::Router;
     pub use crate::transport::buffer::LinkBuffer;
     pub use crate::transport::engine::Engine;

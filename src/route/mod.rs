@@ -29,7 +29,8 @@
 //! * `{` and `}` in static text are literal (escaped for `matchit`).
 //!
 //! ```
-//! use khz::route::{Router, RouteError};
+//! use khz::__bench::Router; // internal: reached through the hidden door in examples
+//! use khz::route::RouteError;
 //! use http::Method;
 //!
 //! let mut router = Router::new();
@@ -48,7 +49,7 @@
 mod clean;
 mod error;
 mod params;
-mod pattern;
+pub(crate) mod pattern;
 mod redirect;
 pub(crate) mod router;
 

@@ -24,7 +24,7 @@ pub struct Match<'r, 'p, T> {
 /// (`'p`); each value is a sub-slice of that path.
 ///
 /// ```
-/// use khz::route::Router;
+/// use khz::__bench::Router; // internal; the hidden door of benches and tests
 /// use http::Method;
 ///
 /// let mut router = Router::new();

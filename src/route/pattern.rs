@@ -125,7 +125,7 @@ impl Pattern {
 /// Returns the parameter and catch-all names of a Hertz pattern, in order.
 ///
 /// ```
-/// use khz::route::param_names;
+/// use khz::__bench::param_names; // internal; the hidden door of benches and tests
 ///
 /// let names = param_names("/repos/:owner/:repo/*path").unwrap();
 /// assert_eq!(names, ["owner", "repo", "path"]);

@@ -29,7 +29,7 @@ impl<T> Router<T> {
     /// for `/` itself and for anything not starting with `/`.
     ///
     /// ```
-    /// use khz::route::Router;
+    /// use khz::__bench::Router; // internal; the hidden door of benches and tests
     /// use http::Method;
     ///
     /// let mut router = Router::new();
@@ -55,7 +55,7 @@ impl<T> Router<T> {
     /// slash toggled. Returns the first hit if it differs from `path`.
     ///
     /// ```
-    /// use khz::route::Router;
+    /// use khz::__bench::Router; // internal; the hidden door of benches and tests
     /// use http::Method;
     ///
     /// let mut router = Router::new();

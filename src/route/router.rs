@@ -24,7 +24,7 @@ use super::pattern::{matchit_to_hertz, unescape_matchit, Pattern};
 /// segment only). Priority is static, then parameter, then catch-all.
 ///
 /// ```
-/// use khz::route::Router;
+/// use khz::__bench::Router; // internal; the hidden door of benches and tests
 /// use http::Method;
 ///
 /// let mut router = Router::new();
