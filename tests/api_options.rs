@@ -4,6 +4,9 @@
 //! start error naming both options. Also the faithfulness of `khz::ut::perform_request`
 //! (the server's limits, streamed bodies, the continue hook, a failing response stream).
 
+// Without HTTP/2 only the tests that need none of these helpers remain.
+#![cfg_attr(not(feature = "http2"), allow(unused_imports))]
+
 mod common;
 mod proto;
 
@@ -23,6 +26,7 @@ async fn where_am_i(ctx: &mut RequestContext) {
 // ----- 8. option setters in any order --------------------------------------------------------
 
 /// Whether an HTTP/2 client with prior knowledge fails to get an answer from `addr`.
+#[cfg(feature = "http2")]
 async fn h2_prior_knowledge_fails(addr: std::net::SocketAddr) -> bool {
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let Ok((client, conn)) = h2::client::handshake(tcp).await else {
@@ -46,6 +50,7 @@ async fn h2_prior_knowledge_fails(addr: std::net::SocketAddr) -> bool {
         .is_err()
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_settings_never_switch_http2_back_on() {
     // The probe answers false where HTTP/2 is spoken.
@@ -98,6 +103,7 @@ async fn http2_settings_never_switch_http2_back_on() {
     }
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test]
 async fn h2c_without_http2_is_a_start_error_naming_both() {
     for s in [

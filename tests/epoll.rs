@@ -19,6 +19,7 @@
 
 #[path = "api_chain.rs"]
 mod api_chain;
+#[cfg(feature = "macros")]
 #[path = "api_errors.rs"]
 mod api_errors;
 #[path = "api_options.rs"]
