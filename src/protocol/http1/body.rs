@@ -156,6 +156,10 @@ impl ChunkedDecoder {
 }
 
 #[cfg(test)]
+#[path = "body_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
