@@ -49,6 +49,8 @@ mod hijack;
 mod http1_bad_input;
 #[path = "http1_basics.rs"]
 mod http1_basics;
+#[path = "http1_smuggling.rs"]
+mod http1_smuggling;
 #[cfg(feature = "http2")]
 #[path = "http2.rs"]
 mod http2;

@@ -16,7 +16,9 @@
 //!   protocols.
 //! - `service`: the hook to the layer above (`HttpService`, its per-connection `Exchange`).
 //! - `request`, `request_body`, `response`, `upgraded`, `rejection`: the types above.
+//! - `authority`: the `host [":" port]` check both HTTP drivers apply to `Host` / `:authority`.
 
+mod authority;
 pub(crate) mod http1;
 #[cfg(feature = "http2")]
 pub mod http2;

@@ -1,12 +1,15 @@
 //! Decoding a chunked request body (RFC 9112 §7.1), trailers included, as a sans-I/O state
-//! machine over the linked buffer. The connection driver feeds it: it decodes what is buffered
-//! and says how many more bytes it would like; the driver reads and calls again. Chunk sizes,
-//! the CRLF after each chunk and the trailer section are checked strictly (400 on violation),
-//! and the running total is checked against the body limit as chunk sizes arrive (413 before
-//! the oversized data is read).
+//! machine over the linked buffer. The connection driver (and the streamed-body pump) feeds
+//! it: it decodes what is buffered and says how many more bytes it would like; the driver reads
+//! and calls again. Chunk-size lines (`chunk_line.rs`: the RFC grammar, extensions included,
+//! CRLF only), the CRLF after each chunk and the trailer section (field-line grammar, CRLF only,
+//! the header limits) are checked strictly (400 on violation, and the connection closes); the
+//! extensions of a body together may take at most [`MAX_CHUNK_EXT_BYTES`]; the running total is
+//! checked against the body limit as chunk sizes arrive (413 before the oversized data is read).
 
 use bytes::BytesMut;
 
+use super::chunk_line::parse_chunk_line;
 use super::config::H1Config;
 use super::error;
 use super::parse::parse_trailers;
@@ -16,6 +19,11 @@ use crate::transport::LinkBuffer;
 
 /// Longest chunk-size line accepted (size + extensions).
 const MAX_CHUNK_LINE: usize = 4096;
+/// Most chunk-extension bytes (everything between the chunk sizes and their CRLFs) accepted in
+/// one body, all chunks together. More → 400 "chunk extensions too long". Extensions carry
+/// nothing khz uses; the bound keeps a peer from making the server parse an endless stream of
+/// them around one-byte chunks.
+pub const MAX_CHUNK_EXT_BYTES: usize = 4096;
 /// Largest read hint while copying chunk data (the data is copied out anyway).
 const MAX_READ_HINT: usize = 64 * 1024;
 
@@ -43,6 +51,7 @@ pub struct ChunkedDecoder {
     state: State,
     total: u64,
     max: u64,
+    ext_bytes: usize,
 }
 
 impl ChunkedDecoder {
@@ -52,6 +61,7 @@ impl ChunkedDecoder {
             state: State::Size,
             total: 0,
             max: max_body as u64,
+            ext_bytes: 0,
         }
     }
 
@@ -68,28 +78,29 @@ impl ChunkedDecoder {
                 State::Done => return Ok(Progress::Done),
                 State::Size => {
                     let front = buf.front();
-                    match httparse::parse_chunk_size(front) {
-                        Ok(httparse::Status::Complete((used, size))) => {
-                            buf.skip(used);
-                            if size == 0 {
+                    let budget = MAX_CHUNK_EXT_BYTES - self.ext_bytes;
+                    match parse_chunk_line(front, budget)? {
+                        Some(line) => {
+                            buf.skip(line.used);
+                            self.ext_bytes += line.ext_len;
+                            if line.size == 0 {
                                 self.state = State::Trailers;
                             } else {
-                                self.total = self.total.saturating_add(size);
+                                self.total = self.total.saturating_add(line.size);
                                 if self.total > self.max {
                                     return Err(error::BODY_TOO_LARGE);
                                 }
-                                self.state = State::Data(size);
+                                self.state = State::Data(line.size);
                             }
                         }
-                        Ok(httparse::Status::Partial) if front.len() > MAX_CHUNK_LINE => {
+                        None if front.len() > MAX_CHUNK_LINE => {
                             return Err(Rejection::bad_request("chunk size line too long"))
                         }
-                        Ok(httparse::Status::Partial) if buf.len() > front.len() => {
+                        None if buf.len() > front.len() => {
                             // The line continues in the next node: merge (bounded) and retry.
                             buf.make_contiguous(MAX_CHUNK_LINE + 2);
                         }
-                        Ok(httparse::Status::Partial) => return Ok(Progress::NeedMore(0)),
-                        Err(_) => return Err(Rejection::bad_request("invalid chunk size")),
+                        None => return Ok(Progress::NeedMore(0)),
                     }
                 }
                 State::Data(left) => {
@@ -143,6 +154,10 @@ impl ChunkedDecoder {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "body_props.rs"]
+mod props;
 
 #[cfg(test)]
 mod tests {
@@ -201,6 +216,44 @@ mod tests {
                 .unwrap_err()
                 .reason(),
             "invalid trailer section"
+        );
+    }
+
+    #[test]
+    fn smuggling_shapes_are_refused_as_soon_as_buffered() {
+        for (input, reason) in [
+            (&b"2;\nxx\r\n45\r\n0\r\n\r\n"[..], "invalid chunk extension"),
+            (
+                b"3;x\nabc\r\n0\r\n\r\n",
+                "chunk size line not ended by CRLF",
+            ),
+            (b"3;\x00\r\nabc\r\n0\r\n\r\n", "invalid chunk extension"),
+            (
+                b"3;a=\"x\r\nabc\r\n0\r\n\r\n",
+                "unterminated quoted-string in chunk extension",
+            ),
+            (b"0\r\nX: y\n\r\n", "trailer line not ended by CRLF"),
+            (b"0\r\nX: y\nZ: w\r\n\r\n", "trailer line not ended by CRLF"),
+            (b"0\n\r\n", "chunk size line not ended by CRLF"),
+        ] {
+            let err = decode_all(input, 100).unwrap_err();
+            assert_eq!(err.reason(), reason, "{:?}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn extension_bytes_are_bounded_per_body() {
+        let ext = format!(";n={}", "v".repeat(1000));
+        let mut body = String::new();
+        for _ in 0..4 {
+            body.push_str(&format!("1{ext}\r\nx\r\n"));
+        }
+        let ok = format!("{body}0\r\n\r\n");
+        assert_eq!(decode_all(ok.as_bytes(), 100).unwrap().0, b"xxxx");
+        let over = format!("{body}1{ext}\r\nx\r\n0\r\n\r\n");
+        assert_eq!(
+            decode_all(over.as_bytes(), 100).unwrap_err().reason(),
+            "chunk extensions too long"
         );
     }
 

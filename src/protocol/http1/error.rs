@@ -2,7 +2,7 @@
 //!
 //! | condition | status |
 //! |---|---|
-//! | malformed request line, header, chunk size; obs-fold; missing `Host` on 1.1; both `Content-Length` and `Transfer-Encoding`; conflicting `Content-Length`s; unsupported transfer coding; bad target | 400 |
+//! | malformed request line, header, chunk-size line (size, extensions, bare CR/LF), trailer section (bare LF); chunk extensions over 4 KiB per body; obs-fold; missing `Host` on 1.1, or a `Host` / absolute-form authority that is not `host [":" port]`; both `Content-Length` and `Transfer-Encoding`; conflicting `Content-Length`s; unsupported transfer coding; bad target | 400 |
 //! | client too slow to send a request (read timeout) | 408 |
 //! | body larger than the limit | 413 |
 //! | request target longer than the limit | 414 |

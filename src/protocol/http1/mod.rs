@@ -8,6 +8,7 @@
 //! - `config`: limits and switches ([`H1Config`]), shared with HTTP/2 where they apply.
 //! - [`parse`]: the request head parser and its safety rules.
 //! - [`body`]: the chunked body decoder.
+//! - `chunk_line`: the chunk-size line and its extensions, strictly per RFC 9112 §7.1.
 //! - [`encode`]: response encoding.
 //! - [`conn`]: the connection loop.
 //! - `respond`: writing one response (head, in-memory or streamed body).
@@ -17,6 +18,7 @@
 //! - [`error`]: the refusals and their status codes.
 
 pub(crate) mod body;
+mod chunk_line;
 mod config;
 pub(crate) mod conn;
 mod drain;

@@ -2,7 +2,8 @@
 //! buffer, into a [`Request`] made of byte ranges (no header bytes are copied).
 //!
 //! Beyond syntax (httparse), this enforces what keeps the server safe: size limits (414, 431),
-//! exactly one `Host` on HTTP/1.1, unambiguous body framing (no `Content-Length` together with
+//! exactly one `Host` on HTTP/1.1, a well-formed `host [":" port]` in `Host` and in an
+//! absolute-form target (`authority.rs`), unambiguous body framing (no `Content-Length` together with
 //! `Transfer-Encoding`, no conflicting lengths, chunked as the final coding — the request
 //! smuggling rules of RFC 9112 §6), and it records keep-alive and `Expect` for the driver.
 
@@ -12,11 +13,15 @@ use http::{Method, Version};
 
 use super::config::H1Config;
 use super::error;
+use crate::protocol::authority::{host_of, is_valid_authority};
 use crate::protocol::rejection::Rejection;
 use crate::protocol::request::{Framing, HeaderSpan, Request, Span};
 
 /// Upper bound of [`H1Config::max_headers`]: the size of the on-stack header array.
 pub(crate) const MAX_HEADERS: usize = 256;
+
+/// A `Host` header or absolute-form authority that is not `host [":" port]`.
+const INVALID_HOST: Rejection = Rejection::bad_request("invalid Host");
 
 type RawHeaders<'b> = [MaybeUninit<httparse::Header<'b>>; MAX_HEADERS];
 
@@ -75,18 +80,24 @@ pub fn parse_head(
 }
 
 /// Parses a trailer section (after the last chunk) at the start of `buf` into `spans`.
-/// `Ok(Some(n))` when complete.
+/// `Ok(Some(n))` when complete. The field lines follow the header grammar (httparse) with the
+/// header limits (`max_headers`, `max_header_bytes`), and every line ends in CRLF: a bare LF
+/// is refused here although the head tolerates one (RFC 9112 §2.2), because a trailer section
+/// framed differently by a proxy and by khz is a smuggling vector.
 pub(crate) fn parse_trailers(
     buf: &[u8],
     cfg: &H1Config,
     spans: &mut Vec<HeaderSpan>,
 ) -> Result<Option<usize>, Rejection> {
-    let mut raw = [httparse::EMPTY_HEADER; 32];
+    let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let max = cfg.max_headers.clamp(1, raw.len());
     match httparse::parse_headers(buf, &mut raw[..max]) {
         Ok(httparse::Status::Complete((n, headers))) => {
             if n > cfg.max_header_bytes {
                 return Err(error::HEADERS_TOO_LARGE);
+            }
+            if has_bare_lf(&buf[..n]) {
+                return Err(Rejection::bad_request("trailer line not ended by CRLF"));
             }
             spans.clear();
             for h in headers {
@@ -100,10 +111,20 @@ pub(crate) fn parse_trailers(
         Ok(httparse::Status::Partial) if buf.len() > cfg.max_header_bytes => {
             Err(error::HEADERS_TOO_LARGE)
         }
+        Ok(httparse::Status::Partial) if has_bare_lf(buf) => {
+            Err(Rejection::bad_request("trailer line not ended by CRLF"))
+        }
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => Err(error::TOO_MANY_HEADERS),
         Err(_) => Err(Rejection::bad_request("invalid trailer section")),
     }
+}
+
+/// Whether some LF in `buf` is not preceded by a CR.
+fn has_bare_lf(buf: &[u8]) -> bool {
+    buf.iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || buf[i - 1] != b'\r'))
 }
 
 /// Limits that apply while the head is still incomplete.
@@ -198,7 +219,14 @@ fn absolute_path_start(target: &str) -> Result<usize, Rejection> {
     };
     let scheme_len = target.len() - after_scheme.len();
     match after_scheme.bytes().position(|b| b == b'/' || b == b'?') {
-        Some(i) if after_scheme.as_bytes()[i] == b'/' => Ok(scheme_len + i),
+        Some(i) if after_scheme.as_bytes()[i] == b'/' => {
+            // An http(s) URI with an empty host is invalid (RFC 9110 §4.2.1).
+            let authority = &after_scheme.as_bytes()[..i];
+            if !is_valid_authority(authority) || host_of(authority).is_empty() {
+                return Err(INVALID_HOST);
+            }
+            Ok(scheme_len + i)
+        }
         _ => Err(Rejection::bad_request("absolute target without path")),
     }
 }
@@ -285,7 +313,12 @@ fn analyze_headers(
                     }
                 }
             }
-            4 if name.eq_ignore_ascii_case(b"host") => hosts += 1,
+            4 if name.eq_ignore_ascii_case(b"host") => {
+                if !is_valid_authority(trim(h.value)) {
+                    return Err(INVALID_HOST);
+                }
+                hosts += 1;
+            }
             10 if name.eq_ignore_ascii_case(b"connection") => {
                 for token in h.value.split(|&b| b == b',').map(trim) {
                     if token.eq_ignore_ascii_case(b"close") {
@@ -350,3 +383,7 @@ fn analyze_headers(
 #[cfg(test)]
 #[path = "parse_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "parse_props.rs"]
+mod props;

@@ -157,6 +157,68 @@ fn host_rules() {
 }
 
 #[test]
+fn host_must_be_host_and_port() {
+    let reason = |raw: &[u8]| parse(raw).err().map(|e| e.reason());
+    for good in ["a", "a:80", "[::1]:80", "", "10.0.0.1:8080"] {
+        let raw = format!("GET / HTTP/1.1\r\nHost: {good}\r\n\r\n");
+        assert_eq!(reason(raw.as_bytes()), None, "{good:?}");
+    }
+    for bad in ["a b", "a:b", "user@h", "[::1", "a:80:80", "h/x"] {
+        let raw = format!("GET / HTTP/1.1\r\nHost: {bad}\r\n\r\n");
+        assert_eq!(reason(raw.as_bytes()), Some("invalid Host"), "{bad:?}");
+        let raw = format!("GET / HTTP/1.0\r\nHost: {bad}\r\n\r\n");
+        assert_eq!(reason(raw.as_bytes()), Some("invalid Host"), "1.0 {bad:?}");
+    }
+    for bad in [
+        "http://user@h/",
+        "http:///x",
+        "http://a:b/",
+        "https://[::1/",
+    ] {
+        let raw = format!("GET {bad} HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(reason(raw.as_bytes()), Some("invalid Host"), "{bad:?}");
+    }
+    assert_eq!(
+        reason(b"GET http://[::1]:8080/x HTTP/1.1\r\nHost: a\r\n\r\n"),
+        None
+    );
+}
+
+#[test]
+fn trailers_need_crlf_and_respect_the_header_limits() {
+    let cfg = H1Config {
+        max_headers: 2,
+        max_header_bytes: 64,
+        ..H1Config::default()
+    };
+    let run = |raw: &[u8]| parse_trailers(raw, &cfg, &mut Vec::new());
+    assert_eq!(run(b"X: y\r\n\r\nNEXT"), Ok(Some(8)));
+    assert_eq!(run(b"X: y\r\n"), Ok(None));
+    for raw in [&b"X: y\n\r\n"[..], b"X: y\r\n\n", b"\n", b"X: y\nZ"] {
+        assert_eq!(
+            run(raw).unwrap_err().reason(),
+            "trailer line not ended by CRLF",
+            "{:?}",
+            String::from_utf8_lossy(raw)
+        );
+    }
+    assert_eq!(
+        run(b"A: 1\r\nB: 2\r\nC: 3\r\n\r\n").unwrap_err(),
+        error::TOO_MANY_HEADERS
+    );
+    let long = format!("A: {}\r\n\r\n", "x".repeat(80));
+    assert_eq!(run(long.as_bytes()).unwrap_err(), error::HEADERS_TOO_LARGE);
+    assert_eq!(
+        run(b"Bad Name: v\r\n\r\n").unwrap_err().reason(),
+        "invalid trailer section"
+    );
+    assert_eq!(
+        run(b"X: a\rb\r\n\r\n").unwrap_err().reason(),
+        "invalid trailer section"
+    );
+}
+
+#[test]
 fn expect_rules() {
     let (_, req) =
         parse(b"PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n")

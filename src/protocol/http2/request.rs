@@ -7,13 +7,15 @@
 //! Names arrive lower-case and already validated by `h2` (connection-specific fields such as
 //! `Connection` or `Transfer-Encoding` are a protocol error there), so nothing is parsed again.
 //! The HTTP/1.1 limits that have an HTTP/2 meaning apply: `max_uri_len` (414) and
-//! `max_headers` (431).
+//! `max_headers` (431); `:authority` and `host` must be `host [":" port]` as an HTTP/1.1
+//! `Host` must (400 "invalid Host" on that stream).
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap};
 use http::request::Parts;
 use http::{StatusCode, Version};
 
+use crate::protocol::authority::is_valid_authority;
 use crate::protocol::http1::H1Config;
 use crate::protocol::rejection::Rejection;
 use crate::protocol::request::{Framing, HeaderSpan, Request, Span};
@@ -47,6 +49,18 @@ pub(crate) fn fill_request(
             StatusCode::URI_TOO_LONG,
             "request target too long",
         ));
+    }
+    let bad_authority = parts
+        .uri
+        .authority()
+        .is_some_and(|a| a.as_str().is_empty() || !is_valid_authority(a.as_str().as_bytes()));
+    let bad_host = parts
+        .headers
+        .get_all(header::HOST)
+        .iter()
+        .any(|v| !is_valid_authority(v.as_bytes().trim_ascii()));
+    if bad_authority || bad_host {
+        return Err(Rejection::bad_request("invalid Host"));
     }
     let authority = parts
         .uri
@@ -194,6 +208,33 @@ mod tests {
             fill_request(&mut req, &many, &cfg).unwrap_err().status(),
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
         );
+    }
+
+    #[test]
+    fn malformed_authority_is_400() {
+        let mut req = Request::default();
+        for uri in ["http://user@h/", "http://a:b/x"] {
+            let p = parts(http::Request::builder().uri(uri).body(()).unwrap());
+            let err = fill_request(&mut req, &p, &H1Config::default()).unwrap_err();
+            assert_eq!(err.reason(), "invalid Host", "{uri}");
+        }
+        let p = parts(
+            http::Request::builder()
+                .uri("/x")
+                .header("host", "a b")
+                .body(())
+                .unwrap(),
+        );
+        let err = fill_request(&mut req, &p, &H1Config::default()).unwrap_err();
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+        let p = parts(
+            http::Request::builder()
+                .uri("https://[::1]:8443/x")
+                .body(())
+                .unwrap(),
+        );
+        fill_request(&mut req, &p, &H1Config::default()).unwrap();
+        assert_eq!(req.headers().get_str("Host"), Some("[::1]:8443"));
     }
 
     #[test]
