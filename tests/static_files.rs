@@ -270,7 +270,10 @@ async fn validators_and_conditional_requests() {
         let r = get(at, "/assets/style.css").await;
         let etag = r.header("etag").expect("etag").to_owned();
         let lm = r.header("last-modified").expect("last-modified").to_owned();
-        assert!(etag.starts_with("W/\"") && etag.ends_with('"'), "{etag}");
+        // Strong: inode, size and modification time in nanoseconds.
+        assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+        let weak = format!("W/{etag}");
+        let listed = format!("\"other\", {etag}");
         let mtime = std::fs::metadata(site.root().join("style.css"))
             .unwrap()
             .modified()
@@ -292,9 +295,12 @@ async fn validators_and_conditional_requests() {
                 vec![("If-None-Match", "\"other\""), ("If-Modified-Since", &lm)],
                 200,
             ),
+            (vec![("If-None-Match", &weak)], 304),
             (vec![("If-Match", "\"other\"")], 412),
-            // A weak tag never matches If-Match's strong comparison.
-            (vec![("If-Match", &etag)], 412),
+            // The strong tag satisfies If-Match, alone or in a list; its weak form never does.
+            (vec![("If-Match", &etag)], 200),
+            (vec![("If-Match", &listed)], 200),
+            (vec![("If-Match", &weak)], 412),
             (vec![("If-Match", "*")], 200),
             (vec![("If-Unmodified-Since", long_ago)], 412),
             (vec![("If-Unmodified-Since", &lm)], 200),
@@ -423,11 +429,21 @@ async fn resumed_download_is_byte_for_byte() {
         assert_eq!(whole.len(), big.len());
         assert!(whole == *big, "the resumed download differs from the file");
 
+        // The strong ETag resumes too.
+        let etag = first.header("etag").expect("etag");
+        let r = req(
+            at,
+            "GET",
+            "/assets/big.bin",
+            &[("Range", &format!("bytes={cut}-")), ("If-Range", etag)],
+        )
+        .await;
+        assert_eq!(r.status, 206);
+        assert!(r.body == big[cut..]);
+
         // A stale validator gets the whole, current file instead of a mismatched tail.
-        for stale in [
-            "Mon, 01 Jan 2001 00:00:00 GMT",
-            first.header("etag").unwrap(),
-        ] {
+        let weak = format!("W/{etag}");
+        for stale in ["Mon, 01 Jan 2001 00:00:00 GMT", "\"1-2-3\"", weak.as_str()] {
             let r = req(
                 at,
                 "GET",
@@ -474,6 +490,21 @@ async fn precompressed_siblings_follow_accept_encoding() {
             etags.insert((coding, r.header("etag").unwrap().to_owned()));
         }
         assert_eq!(etags.len(), 3, "each variant has its own ETag: {etags:?}");
+        // Each variant's tag is strong and satisfies If-Match for that variant only.
+        let gz_tag = etags
+            .iter()
+            .find(|(c, _)| *c == Some("gzip"))
+            .map(|(_, t)| t.clone())
+            .unwrap();
+        assert!(
+            gz_tag.starts_with('"') && gz_tag.ends_with("-gz\""),
+            "{gz_tag}"
+        );
+        for (ae, status) in [("gzip", 200), ("br", 412), ("identity", 412)] {
+            let headers = [("Accept-Encoding", ae), ("If-Match", gz_tag.as_str())];
+            let r = req(at, "GET", "/assets/page.html", &headers).await;
+            assert_eq!(r.status, status, "{ae}");
+        }
         // Only a .gz exists: br-only clients get the plain file.
         let r = req(
             at,

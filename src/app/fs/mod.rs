@@ -6,7 +6,7 @@
 //! catch-all under the prefix, so they show in [`Server::routes`]) with a [`ServeDir`] or
 //! [`ServeFile`] handler. A request is resolved on the blocking pool in one hop
 //! (`resolve`: traversal checks, symlinks kept inside the root, index files, precompressed
-//! siblings) and answered by `serve`: content type (`mime_guess`), weak `ETag` and
+//! siblings) and answered by `serve`: content type (`mime_guess`), strong `ETag` and
 //! `Last-Modified` with conditional requests (`conditional`), `Range` (`range`),
 //! `Accept-Ranges: bytes`, and the body streamed from disk with a `Content-Length`. Directory
 //! listings (`listing`) are off unless [`StaticDir::browse`] turns them on.

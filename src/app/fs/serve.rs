@@ -71,7 +71,7 @@ fn set(ctx: &mut RequestContext, name: header::HeaderName, value: &str) {
 /// Answers the request on `ctx` with `opened`.
 pub(crate) async fn send_file(ctx: &mut RequestContext, opened: Opened, extra: &Extra) {
     let len = opened.meta.len();
-    let validators = Validators::new(len, opened.meta.modified().ok(), opened.coding);
+    let validators = Validators::of(&opened.meta, opened.coding);
     set(ctx, header::ETAG, &validators.etag);
     if let Some(date) = validators.last_modified() {
         set(ctx, header::LAST_MODIFIED, &date);
