@@ -13,7 +13,7 @@ mod proto;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use khz::app::fs::StaticDir;
+use khz::app::fs::{Dotfiles, StaticDir};
 use khz::prelude::*;
 use proto::{At, Proto};
 use tempfile::TempDir;
@@ -86,7 +86,17 @@ fn site() -> Site {
         symlink(dir.path().join("secret.txt"), root.join("link-out")).unwrap();
         symlink(dir.path(), root.join("dir-out")).unwrap();
         symlink(root.join("style.css"), root.join("link-in.css")).unwrap();
+        symlink("../secret.txt", root.join("rel-out")).unwrap();
+        symlink("style.css", root.join("rel-in.css")).unwrap();
     }
+    // Dotfiles, hidden unless `StaticDir::dotfiles` says otherwise.
+    write(&root.join(".env"), "DB_PASSWORD=hunter2");
+    write(&root.join(".env.gz"), "GZ-DOTENV");
+    write(&root.join(".git/config"), "[core] git-config");
+    write(&root.join("sub/.hidden"), "hidden-in-sub");
+    write(&root.join("sub/seen.txt"), "seen");
+    write(&root.join(".well-known/x"), "well-known-x");
+    write(&root.join(".well-known/.y"), "dot-in-well-known");
     Site { dir, big }
 }
 
@@ -570,6 +580,7 @@ async fn traversal_attempts_never_leave_the_root() {
         "/assets/%252e%252e/secret.txt",
         "/assets/..;/secret.txt",
         "/assets/link-out",
+        "/assets/rel-out",
         "/assets/dir-out/secret.txt",
         "/assets/dir-out/",
     ]
@@ -595,9 +606,11 @@ async fn traversal_attempts_never_leave_the_root() {
         );
         assert!(!text.contains(SECRET), "{path:?} leaked the secret");
     }
-    // A symlink that stays inside the root is served.
-    let r = get(at, "/assets/link-in.css").await;
-    assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
+    // A symlink that stays inside the root is served, absolute or relative.
+    for inside in ["/assets/link-in.css", "/assets/rel-in.css"] {
+        let r = get(at, inside).await;
+        assert_eq!((r.status, r.text().as_str()), (200, "body{}"), "{inside}");
+    }
     assert_still_serving(at.addr).await;
 }
 
@@ -654,4 +667,187 @@ async fn groups_and_raw_paths() {
             assert!(!r.text().contains(SECRET));
         }
     }
+}
+
+/// Paths of dotfiles in `site()`, as requested (`%2e` is a `.` once decoded).
+const DOTFILES: [&str; 6] = [
+    "/assets/.env",
+    "/assets/%2eenv",
+    "/assets/%2Egit/config",
+    "/assets/.git/config",
+    "/assets/sub/.hidden",
+    "/assets/.well-known/x",
+];
+
+#[tokio::test]
+async fn dotfiles_are_hidden_by_default() {
+    for proto in Proto::all() {
+        let site = site();
+        let dir = StaticDir::new(site.root())
+            .index_files(["guide.txt"])
+            .precompressed(true)
+            .browse(true);
+        let (_h, at) = serve_with(proto, dir).await;
+        for path in DOTFILES.iter().chain(&["/assets/.git/", "/assets/.env.gz"]) {
+            let r = req(at, "GET", path, &[("Accept-Encoding", "gzip")]).await;
+            assert_eq!(
+                (r.status, r.text().as_str()),
+                (404, "404 page not found"),
+                "{path}"
+            );
+        }
+        // A visible file next to a hidden one is served.
+        let r = get(at, "/assets/sub/seen.txt").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "seen"));
+        // Listings leave the hidden entries out.
+        let r = get(at, "/assets/").await;
+        assert_eq!(r.status, 200);
+        for hidden in [".env", ".git", ".well-known"] {
+            assert!(!r.text().contains(hidden), "{hidden} listed: {}", r.text());
+        }
+        assert!(r.text().contains("\"./sub/\""), "{}", r.text());
+        let r = get(at, "/assets/sub/").await;
+        assert!(r.text().contains("seen.txt") && !r.text().contains(".hidden"));
+    }
+}
+
+#[tokio::test]
+async fn dotfiles_hidden_under_raw_paths_too() {
+    let site = site();
+    let s = server().use_raw_path(true);
+    s.static_dir("/assets", site.root());
+    let (_h, at) = start_at(Proto::Http1, s).await;
+    for path in DOTFILES {
+        let r = get(at, path).await;
+        assert_eq!(r.status, 404, "{path}");
+    }
+    let r = get(at, "/assets/sub/seen.txt").await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn dotfiles_allowed_when_asked() {
+    for proto in Proto::all() {
+        let site = site();
+        let dir = StaticDir::new(site.root())
+            .dotfiles(Dotfiles::Allow)
+            .index_files(["guide.txt"])
+            .precompressed(true)
+            .browse(true);
+        let (_h, at) = serve_with(proto, dir).await;
+        for (path, body) in [
+            ("/assets/.env", "DB_PASSWORD=hunter2"),
+            ("/assets/%2eenv", "DB_PASSWORD=hunter2"),
+            ("/assets/.git/config", "[core] git-config"),
+            ("/assets/sub/.hidden", "hidden-in-sub"),
+            ("/assets/.well-known/.y", "dot-in-well-known"),
+        ] {
+            let r = get(at, path).await;
+            assert_eq!((r.status, r.text().as_str()), (200, body), "{path}");
+        }
+        // The precompressed sibling of a served dotfile is served too.
+        let r = req(at, "GET", "/assets/.env", &[("Accept-Encoding", "gzip")]).await;
+        assert_eq!((r.status, r.text().as_str()), (200, "GZ-DOTENV"));
+        let r = get(at, "/assets/").await;
+        assert!(r.text().contains("\"./.env\"") && r.text().contains("\"./.git/\""));
+    }
+}
+
+#[tokio::test]
+async fn only_well_known_when_asked() {
+    for proto in Proto::all() {
+        let site = site();
+        let dir = StaticDir::new(site.root())
+            .dotfiles(Dotfiles::WellKnownOnly)
+            .index_files(["guide.txt"])
+            .precompressed(true)
+            .browse(true);
+        let (_h, at) = serve_with(proto, dir).await;
+        let r = get(at, "/assets/.well-known/x").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "well-known-x"));
+        let r = get(at, "/assets/%2Ewell-known/x").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "well-known-x"));
+        for path in [
+            "/assets/.env",
+            "/assets/%2eenv",
+            "/assets/.git/config",
+            "/assets/sub/.hidden",
+            "/assets/.well-known/.y",
+        ] {
+            let r = req(at, "GET", path, &[("Accept-Encoding", "gzip")]).await;
+            assert_eq!(r.status, 404, "{path}");
+        }
+        let r = get(at, "/assets/").await;
+        assert!(r.text().contains("\"./.well-known/\""), "{}", r.text());
+        assert!(!r.text().contains(".env") && !r.text().contains(".git"));
+        let r = get(at, "/assets/.well-known/").await;
+        assert!(r.text().contains("\"./x\"") && !r.text().contains(".y"));
+    }
+}
+
+/// A path swapped, again and again, between a file inside the root and a symlink leading out
+/// (and a directory symlink swapped between inside and outside) while requests run: with the
+/// check and the open one step, no answer ever carries the secret.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlink_swapped_in_mid_request_cannot_escape() {
+    use std::os::unix::fs::symlink;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let site = site();
+    let root = site.root();
+    write(&root.join("inside/f"), "inside");
+    write(&site.dir.path().join("outside/f"), SECRET);
+    write(&root.join("swap"), "inside");
+    symlink("inside", root.join("swapdir")).unwrap();
+    let (_h, at) = serve(Proto::Http1, &site).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, root) = (stop.clone(), root.clone());
+        std::thread::spawn(move || {
+            let mut flips = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // Each rename replaces the name atomically: it is always something.
+                let _ = std::fs::remove_file(root.join("tmp"));
+                if flips % 2 == 0 {
+                    symlink("../secret.txt", root.join("tmp")).unwrap();
+                } else {
+                    std::fs::write(root.join("tmp"), "inside").unwrap();
+                }
+                std::fs::rename(root.join("tmp"), root.join("swap")).unwrap();
+                let target = if flips % 2 == 0 {
+                    "../outside"
+                } else {
+                    "inside"
+                };
+                symlink(target, root.join("tmpdir")).unwrap();
+                std::fs::rename(root.join("tmpdir"), root.join("swapdir")).unwrap();
+                flips += 1;
+            }
+            flips
+        })
+    };
+    let mut c = Client::connect(at.addr).await;
+    let (mut served, mut refused) = (0, 0);
+    for i in 0..3000 {
+        let path = if i % 2 == 0 { "swap" } else { "swapdir/f" };
+        let r = c
+            .request(format!("GET /assets/{path} HTTP/1.1\r\nHost: x\r\n\r\n"))
+            .await;
+        assert!(!r.text().contains(SECRET), "{path} leaked the secret");
+        match r.status {
+            200 => {
+                assert_eq!(r.text(), "inside");
+                served += 1;
+            }
+            404 => refused += 1,
+            other => panic!("{path}: {other}"),
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let flips = swapper.join().unwrap();
+    assert!(flips > 10, "the swapper barely ran ({flips} flips)");
+    assert_eq!(served + refused, 3000);
 }

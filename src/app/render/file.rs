@@ -81,7 +81,7 @@ impl RequestContext {
     /// ```
     pub async fn file(&mut self, path: impl AsRef<Path>) {
         let path = path.as_ref().to_path_buf();
-        match fs::blocking(move || resolve::open_file(None, &path, &[])).await {
+        match fs::blocking(move || resolve::open_path(&path)).await {
             Ok(Some(opened)) => serve::send_file(self, opened, &serve::Extra::default()).await,
             Ok(None) => self.not_found(),
             Err(e) => fs::io_failure(self, &e),
