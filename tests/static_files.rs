@@ -2,7 +2,8 @@
 //! content types, validators and every conditional request (304 / 412 / 200), byte ranges
 //! (206, suffix, open-ended, 416, several → 200), a resumed download checked byte for byte,
 //! precompressed `.gz` / `.br` siblings chosen by `Accept-Encoding`, directory listings, path
-//! traversal attempts sent as raw bytes, and a 64 MiB file streamed whole.
+//! traversal attempts sent as raw bytes, dotfiles (hidden, allowed, `.well-known/` only), a
+//! symlink swapped in and out while requests run, and a 64 MiB file streamed whole.
 //!
 //! What does not depend on HTTP/1.1 bytes runs over every protocol (`Proto::all()`: HTTP/1.1 on
 //! raw sockets, h2c and HTTP/2 over TLS through hyper's client).
