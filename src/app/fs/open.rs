@@ -86,19 +86,38 @@ impl Root {
     /// `..` and odd characters). `Ok(None)`: missing, or it leads outside the root.
     #[cfg(target_os = "linux")]
     pub(crate) fn open_beneath(&self, segs: &[&str]) -> io::Result<Option<File>> {
-        use rustix::fs::{Mode, OFlags, ResolveFlags};
-        use rustix::io::Errno;
         use std::sync::atomic::{AtomicBool, Ordering};
 
         /// Cleared when the kernel answers `openat2` with `ENOSYS`.
         static OPENAT2: AtomicBool = AtomicBool::new(true);
+        let mut unsupported = false;
+        let found = self.open_linux(segs, OPENAT2.load(Ordering::Relaxed), &mut unsupported);
+        if unsupported {
+            tracing::debug!("no openat2 (ENOSYS): static files fall back to O_NOFOLLOW");
+            OPENAT2.store(false, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// [`open_beneath`](Self::open_beneath) with `openat2` (when `openat2` is true) or with
+    /// the `O_NOFOLLOW` fallback; `unsupported` is set when the kernel lacks `openat2`.
+    #[cfg(target_os = "linux")]
+    fn open_linux(
+        &self,
+        segs: &[&str],
+        mut openat2: bool,
+        unsupported: &mut bool,
+    ) -> io::Result<Option<File>> {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        use rustix::io::Errno;
+
         let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
         let rel = relative(segs);
-        if OPENAT2.load(Ordering::Relaxed) {
+        if openat2 {
             let how = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
             match rustix::fs::openat2(&self.dir, &rel, flags, Mode::empty(), how) {
                 Ok(fd) => return Ok(Some(File::from(fd))),
-                Err(Errno::NOSYS) => OPENAT2.store(false, Ordering::Relaxed),
+                Err(Errno::NOSYS) => (openat2, *unsupported) = (false, true),
                 // An absolute symlink, one leading out, or a loop: settled below.
                 Err(Errno::XDEV | Errno::LOOP) => {}
                 Err(e) => return missing_errno(e),
@@ -107,7 +126,7 @@ impl Root {
         let Some(real) = self.canonical(&rel) else {
             return Ok(None);
         };
-        if OPENAT2.load(Ordering::Relaxed) {
+        if openat2 {
             let inner = real.strip_prefix(&self.path).unwrap_or(Path::new(""));
             let inner = if inner.as_os_str().is_empty() {
                 Path::new(".")
@@ -179,5 +198,77 @@ impl Root {
             out.push((entry.file_name().to_string_lossy().into_owned(), is_dir));
         }
         Ok(out)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::Root;
+    use std::io::Read;
+    use std::os::unix::fs::symlink;
+
+    /// The text of the file `segs` opens, `None` if refused.
+    fn read(found: std::io::Result<Option<std::fs::File>>) -> Option<String> {
+        let mut text = String::new();
+        found
+            .expect("no I/O error")?
+            .read_to_string(&mut text)
+            .ok()?;
+        Some(text)
+    }
+
+    /// `<tmp>/r` with `f`, `d/g`, symlinks inside (relative and absolute) and out.
+    fn tree() -> (tempfile::TempDir, Root) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("r");
+        std::fs::create_dir_all(root.join("d")).unwrap();
+        std::fs::write(root.join("f"), "in").unwrap();
+        std::fs::write(root.join("d/g"), "deep").unwrap();
+        std::fs::write(dir.path().join("secret"), "out").unwrap();
+        symlink("f", root.join("rel-in")).unwrap();
+        symlink(root.join("f"), root.join("abs-in")).unwrap();
+        symlink(root.join("d"), root.join("abs-dir")).unwrap();
+        symlink("../secret", root.join("rel-out")).unwrap();
+        symlink(dir.path().join("secret"), root.join("abs-out")).unwrap();
+        symlink(dir.path(), root.join("dir-out")).unwrap();
+        symlink("loop", root.join("loop")).unwrap();
+        let root = Root::open(&root).unwrap();
+        (dir, root)
+    }
+
+    const CASES: [(&[&str], Option<&str>); 10] = [
+        (&["f"], Some("in")),
+        (&["d", "g"], Some("deep")),
+        (&["rel-in"], Some("in")),
+        (&["abs-in"], Some("in")),
+        (&["abs-dir", "g"], Some("deep")),
+        (&["rel-out"], None),
+        (&["abs-out"], None),
+        (&["dir-out", "secret"], None),
+        (&["loop"], None),
+        (&["missing"], None),
+    ];
+
+    #[test]
+    fn opens_inside_and_refuses_outside() {
+        let (_dir, root) = tree();
+        for (segs, want) in CASES {
+            assert_eq!(read(root.open_beneath(segs)).as_deref(), want, "{segs:?}");
+        }
+        assert!(root.open_beneath(&[]).unwrap().is_some(), "the root itself");
+    }
+
+    /// The paths a kernel without `openat2` takes, forced.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_fallbacks_agree() {
+        let (_dir, root) = tree();
+        for openat2 in [true, false] {
+            for (segs, want) in CASES {
+                let mut unsupported = false;
+                let found = root.open_linux(segs, openat2, &mut unsupported);
+                assert_eq!(read(found).as_deref(), want, "{segs:?} openat2={openat2}");
+            }
+        }
     }
 }
