@@ -1,9 +1,10 @@
 //! Static files through a real server: index files and the redirect to a trailing slash, 404s,
 //! content types, validators and every conditional request (304 / 412 / 200), byte ranges
-//! (206, suffix, open-ended, 416, several → 200), a resumed download checked byte for byte,
-//! precompressed `.gz` / `.br` siblings chosen by `Accept-Encoding`, directory listings, path
-//! traversal attempts sent as raw bytes, dotfiles (hidden, allowed, `.well-known/` only), a
-//! symlink swapped in and out while requests run, and a 64 MiB file streamed whole.
+//! (206, suffix, open-ended, 416, several → `multipart/byteranges`, overlapping → 200), a
+//! resumed download checked byte for byte, precompressed `.gz` / `.br` siblings chosen by
+//! `Accept-Encoding`, directory listings, path traversal attempts sent as raw bytes, dotfiles
+//! (hidden, allowed, `.well-known/` only), a symlink swapped in and out while requests run,
+//! and a 64 MiB file streamed whole.
 //!
 //! What does not depend on HTTP/1.1 bytes runs over every protocol (`Proto::all()`: HTTP/1.1 on
 //! raw sockets, h2c and HTTP/2 over TLS through hyper's client).
@@ -390,8 +391,36 @@ async fn byte_ranges() {
             Some(format!("bytes */{len}").as_str())
         );
 
-        // Several ranges: the whole file (documented), as does a malformed header.
-        for h in ["bytes=0-1,5-9", "bytes=9-2", "lines=1-2"] {
+        // Several ranges: a multipart/byteranges body, parts in the order asked.
+        let want = [(len - 10, len - 1), (0, 1), (70_000, 140_000)];
+        let h = format!("bytes=-10,0-1,70000-140000,{len}-");
+        let r = req(at, "GET", "/assets/big.bin", &[("Range", &h)]).await;
+        assert_eq!(r.status, 206);
+        assert_eq!(r.header("content-range"), None);
+        let ct = r.header("content-type").expect("content-type");
+        let boundary = ct
+            .strip_prefix("multipart/byteranges; boundary=")
+            .unwrap_or_else(|| panic!("{ct}"));
+        let length: usize = r.header("content-length").unwrap().parse().unwrap();
+        assert_eq!(r.body.len(), length);
+        let mut rest = &r.body[..];
+        for (i, &(start, end)) in want.iter().enumerate() {
+            let lead = if i == 0 { "" } else { "\r\n" };
+            let head = format!(
+                "{lead}--{boundary}\r\nContent-Type: application/octet-stream\r\n\
+                 Content-Range: bytes {start}-{end}/{len}\r\n\r\n"
+            );
+            assert!(rest.starts_with(head.as_bytes()), "part {i}");
+            rest = &rest[head.len()..];
+            let n = end - start + 1;
+            assert!(rest[..n] == big[start..=end], "part {i} bytes");
+            rest = &rest[n..];
+        }
+        assert_eq!(rest, format!("\r\n--{boundary}--\r\n").as_bytes());
+
+        // Overlapping ranges adding up to more than the file get the whole file (as Go does),
+        // as does a malformed header.
+        for h in ["bytes=0-,0-", "bytes=9-2", "lines=1-2"] {
             let r = req(at, "GET", "/assets/big.bin", &[("Range", h)]).await;
             assert_eq!((r.status, r.header("content-range")), (200, None), "{h}");
             assert_eq!(r.body, *big, "{h}");
@@ -400,6 +429,12 @@ async fn byte_ranges() {
         // HEAD with a range announces the partial length only.
         let r = req(at, "HEAD", "/assets/big.bin", &[("Range", "bytes=10-19")]).await;
         assert_eq!((r.status, r.header("content-length")), (206, Some("10")));
+        let r = req(at, "HEAD", "/assets/big.bin", &[("Range", "bytes=0-1,5-9")]).await;
+        assert_eq!(r.status, 206);
+        assert!(r.body.is_empty());
+        assert!(r
+            .header("content-length")
+            .is_some_and(|n| n.parse::<u64>().unwrap() > 7));
     }
 }
 

@@ -20,9 +20,10 @@
 //! - **Containment**: `..` segments, backslashes and control characters answer `404`;
 //!   symlinks are followed only while they stay inside the root, checked and opened in one
 //!   step (see `open` for the platforms without `openat2`).
-//! - **Several ranges** (`Range: bytes=0-1,5-9`) are answered with the whole file (`200`), not
-//!   `multipart/byteranges`: always correct, and never a way to make the server send
-//!   overlapping parts many times over. One range gets a `206`.
+//! - **Ranges**: one range gets a `206` with `Content-Range`; several (`Range: bytes=0-1,5-9`)
+//!   a `206` with a `multipart/byteranges` body (`byteranges`), parts in the order asked —
+//!   unless together they ask for more bytes than the file holds (overlaps: a way to make the
+//!   server send the same bytes many times over), which gets the whole file (`200`).
 //!
 //! ```no_run
 //! use khz::prelude::*;
@@ -40,6 +41,7 @@
 //! # }
 //! ```
 
+mod byteranges;
 mod conditional;
 mod dotfiles;
 mod encoding;
