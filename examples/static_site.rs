@@ -7,11 +7,13 @@
 //! curl -i -H 'Accept-Encoding: gzip' http://127.0.0.1:8888/app.js   # app.js.gz if present
 //! curl -i -r 0-99 http://127.0.0.1:8888/big.bin          # 206 Partial Content
 //! curl -OJ http://127.0.0.1:8888/download                 # saved as "site export.zip"
+//! curl -i http://127.0.0.1:8888/.env                     # 404: dotfiles are hidden
+//! curl -i http://127.0.0.1:8888/.well-known/security.txt # served (WellKnownOnly)
 //! ```
 //!
 //! `PORT` overrides the port (0 picks a free one); `BROWSE=1` lists directories without an index.
 
-use khz::app::fs::StaticDir;
+use khz::app::fs::{Dotfiles, StaticDir};
 use khz::prelude::*;
 
 struct Root(std::path::PathBuf);
@@ -49,6 +51,8 @@ async fn main() -> khz::Result<()> {
         StaticDir::new(root)
             .precompressed(true)
             .browse(browse)
+            // ACME challenges and security.txt; `.env`, `.git/` and the rest stay hidden.
+            .dotfiles(Dotfiles::WellKnownOnly)
             .cache_control("public, max-age=60"),
     );
     server.spin().await

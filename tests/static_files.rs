@@ -1,8 +1,10 @@
 //! Static files through a real server: index files and the redirect to a trailing slash, 404s,
 //! content types, validators and every conditional request (304 / 412 / 200), byte ranges
-//! (206, suffix, open-ended, 416, several → 200), a resumed download checked byte for byte,
-//! precompressed `.gz` / `.br` siblings chosen by `Accept-Encoding`, directory listings, path
-//! traversal attempts sent as raw bytes, and a 64 MiB file streamed whole.
+//! (206, suffix, open-ended, 416, several → `multipart/byteranges`, overlapping → 200), a
+//! resumed download checked byte for byte, precompressed `.gz` / `.br` siblings chosen by
+//! `Accept-Encoding`, directory listings, path traversal attempts sent as raw bytes, dotfiles
+//! (hidden, allowed, `.well-known/` only), a symlink swapped in and out while requests run,
+//! and a 64 MiB file streamed whole.
 //!
 //! What does not depend on HTTP/1.1 bytes runs over every protocol (`Proto::all()`: HTTP/1.1 on
 //! raw sockets, h2c and HTTP/2 over TLS through hyper's client).
@@ -13,7 +15,7 @@ mod proto;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use khz::app::fs::StaticDir;
+use khz::app::fs::{Dotfiles, StaticDir};
 use khz::prelude::*;
 use proto::{At, Proto};
 use tempfile::TempDir;
@@ -86,7 +88,17 @@ fn site() -> Site {
         symlink(dir.path().join("secret.txt"), root.join("link-out")).unwrap();
         symlink(dir.path(), root.join("dir-out")).unwrap();
         symlink(root.join("style.css"), root.join("link-in.css")).unwrap();
+        symlink("../secret.txt", root.join("rel-out")).unwrap();
+        symlink("style.css", root.join("rel-in.css")).unwrap();
     }
+    // Dotfiles, hidden unless `StaticDir::dotfiles` says otherwise.
+    write(&root.join(".env"), "DB_PASSWORD=hunter2");
+    write(&root.join(".env.gz"), "GZ-DOTENV");
+    write(&root.join(".git/config"), "[core] git-config");
+    write(&root.join("sub/.hidden"), "hidden-in-sub");
+    write(&root.join("sub/seen.txt"), "seen");
+    write(&root.join(".well-known/x"), "well-known-x");
+    write(&root.join(".well-known/.y"), "dot-in-well-known");
     Site { dir, big }
 }
 
@@ -270,7 +282,10 @@ async fn validators_and_conditional_requests() {
         let r = get(at, "/assets/style.css").await;
         let etag = r.header("etag").expect("etag").to_owned();
         let lm = r.header("last-modified").expect("last-modified").to_owned();
-        assert!(etag.starts_with("W/\"") && etag.ends_with('"'), "{etag}");
+        // Strong: inode, size and modification time in nanoseconds.
+        assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+        let weak = format!("W/{etag}");
+        let listed = format!("\"other\", {etag}");
         let mtime = std::fs::metadata(site.root().join("style.css"))
             .unwrap()
             .modified()
@@ -292,9 +307,12 @@ async fn validators_and_conditional_requests() {
                 vec![("If-None-Match", "\"other\""), ("If-Modified-Since", &lm)],
                 200,
             ),
+            (vec![("If-None-Match", &weak)], 304),
             (vec![("If-Match", "\"other\"")], 412),
-            // A weak tag never matches If-Match's strong comparison.
-            (vec![("If-Match", &etag)], 412),
+            // The strong tag satisfies If-Match, alone or in a list; its weak form never does.
+            (vec![("If-Match", &etag)], 200),
+            (vec![("If-Match", &listed)], 200),
+            (vec![("If-Match", &weak)], 412),
             (vec![("If-Match", "*")], 200),
             (vec![("If-Unmodified-Since", long_ago)], 412),
             (vec![("If-Unmodified-Since", &lm)], 200),
@@ -373,8 +391,36 @@ async fn byte_ranges() {
             Some(format!("bytes */{len}").as_str())
         );
 
-        // Several ranges: the whole file (documented), as does a malformed header.
-        for h in ["bytes=0-1,5-9", "bytes=9-2", "lines=1-2"] {
+        // Several ranges: a multipart/byteranges body, parts in the order asked.
+        let want = [(len - 10, len - 1), (0, 1), (70_000, 140_000)];
+        let h = format!("bytes=-10,0-1,70000-140000,{len}-");
+        let r = req(at, "GET", "/assets/big.bin", &[("Range", &h)]).await;
+        assert_eq!(r.status, 206);
+        assert_eq!(r.header("content-range"), None);
+        let ct = r.header("content-type").expect("content-type");
+        let boundary = ct
+            .strip_prefix("multipart/byteranges; boundary=")
+            .unwrap_or_else(|| panic!("{ct}"));
+        let length: usize = r.header("content-length").unwrap().parse().unwrap();
+        assert_eq!(r.body.len(), length);
+        let mut rest = &r.body[..];
+        for (i, &(start, end)) in want.iter().enumerate() {
+            let lead = if i == 0 { "" } else { "\r\n" };
+            let head = format!(
+                "{lead}--{boundary}\r\nContent-Type: application/octet-stream\r\n\
+                 Content-Range: bytes {start}-{end}/{len}\r\n\r\n"
+            );
+            assert!(rest.starts_with(head.as_bytes()), "part {i}");
+            rest = &rest[head.len()..];
+            let n = end - start + 1;
+            assert!(rest[..n] == big[start..=end], "part {i} bytes");
+            rest = &rest[n..];
+        }
+        assert_eq!(rest, format!("\r\n--{boundary}--\r\n").as_bytes());
+
+        // Overlapping ranges adding up to more than the file get the whole file (as Go does),
+        // as does a malformed header.
+        for h in ["bytes=0-,0-", "bytes=9-2", "lines=1-2"] {
             let r = req(at, "GET", "/assets/big.bin", &[("Range", h)]).await;
             assert_eq!((r.status, r.header("content-range")), (200, None), "{h}");
             assert_eq!(r.body, *big, "{h}");
@@ -383,6 +429,12 @@ async fn byte_ranges() {
         // HEAD with a range announces the partial length only.
         let r = req(at, "HEAD", "/assets/big.bin", &[("Range", "bytes=10-19")]).await;
         assert_eq!((r.status, r.header("content-length")), (206, Some("10")));
+        let r = req(at, "HEAD", "/assets/big.bin", &[("Range", "bytes=0-1,5-9")]).await;
+        assert_eq!(r.status, 206);
+        assert!(r.body.is_empty());
+        assert!(r
+            .header("content-length")
+            .is_some_and(|n| n.parse::<u64>().unwrap() > 7));
     }
 }
 
@@ -423,11 +475,21 @@ async fn resumed_download_is_byte_for_byte() {
         assert_eq!(whole.len(), big.len());
         assert!(whole == *big, "the resumed download differs from the file");
 
+        // The strong ETag resumes too.
+        let etag = first.header("etag").expect("etag");
+        let r = req(
+            at,
+            "GET",
+            "/assets/big.bin",
+            &[("Range", &format!("bytes={cut}-")), ("If-Range", etag)],
+        )
+        .await;
+        assert_eq!(r.status, 206);
+        assert!(r.body == big[cut..]);
+
         // A stale validator gets the whole, current file instead of a mismatched tail.
-        for stale in [
-            "Mon, 01 Jan 2001 00:00:00 GMT",
-            first.header("etag").unwrap(),
-        ] {
+        let weak = format!("W/{etag}");
+        for stale in ["Mon, 01 Jan 2001 00:00:00 GMT", "\"1-2-3\"", weak.as_str()] {
             let r = req(
                 at,
                 "GET",
@@ -474,6 +536,21 @@ async fn precompressed_siblings_follow_accept_encoding() {
             etags.insert((coding, r.header("etag").unwrap().to_owned()));
         }
         assert_eq!(etags.len(), 3, "each variant has its own ETag: {etags:?}");
+        // Each variant's tag is strong and satisfies If-Match for that variant only.
+        let gz_tag = etags
+            .iter()
+            .find(|(c, _)| *c == Some("gzip"))
+            .map(|(_, t)| t.clone())
+            .unwrap();
+        assert!(
+            gz_tag.starts_with('"') && gz_tag.ends_with("-gz\""),
+            "{gz_tag}"
+        );
+        for (ae, status) in [("gzip", 200), ("br", 412), ("identity", 412)] {
+            let headers = [("Accept-Encoding", ae), ("If-Match", gz_tag.as_str())];
+            let r = req(at, "GET", "/assets/page.html", &headers).await;
+            assert_eq!(r.status, status, "{ae}");
+        }
         // Only a .gz exists: br-only clients get the plain file.
         let r = req(
             at,
@@ -539,6 +616,7 @@ async fn traversal_attempts_never_leave_the_root() {
         "/assets/%252e%252e/secret.txt",
         "/assets/..;/secret.txt",
         "/assets/link-out",
+        "/assets/rel-out",
         "/assets/dir-out/secret.txt",
         "/assets/dir-out/",
     ]
@@ -564,9 +642,11 @@ async fn traversal_attempts_never_leave_the_root() {
         );
         assert!(!text.contains(SECRET), "{path:?} leaked the secret");
     }
-    // A symlink that stays inside the root is served.
-    let r = get(at, "/assets/link-in.css").await;
-    assert_eq!((r.status, r.text().as_str()), (200, "body{}"));
+    // A symlink that stays inside the root is served, absolute or relative.
+    for inside in ["/assets/link-in.css", "/assets/rel-in.css"] {
+        let r = get(at, inside).await;
+        assert_eq!((r.status, r.text().as_str()), (200, "body{}"), "{inside}");
+    }
     assert_still_serving(at.addr).await;
 }
 
@@ -623,4 +703,187 @@ async fn groups_and_raw_paths() {
             assert!(!r.text().contains(SECRET));
         }
     }
+}
+
+/// Paths of dotfiles in `site()`, as requested (`%2e` is a `.` once decoded).
+const DOTFILES: [&str; 6] = [
+    "/assets/.env",
+    "/assets/%2eenv",
+    "/assets/%2Egit/config",
+    "/assets/.git/config",
+    "/assets/sub/.hidden",
+    "/assets/.well-known/x",
+];
+
+#[tokio::test]
+async fn dotfiles_are_hidden_by_default() {
+    for proto in Proto::all() {
+        let site = site();
+        let dir = StaticDir::new(site.root())
+            .index_files(["guide.txt"])
+            .precompressed(true)
+            .browse(true);
+        let (_h, at) = serve_with(proto, dir).await;
+        for path in DOTFILES.iter().chain(&["/assets/.git/", "/assets/.env.gz"]) {
+            let r = req(at, "GET", path, &[("Accept-Encoding", "gzip")]).await;
+            assert_eq!(
+                (r.status, r.text().as_str()),
+                (404, "404 page not found"),
+                "{path}"
+            );
+        }
+        // A visible file next to a hidden one is served.
+        let r = get(at, "/assets/sub/seen.txt").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "seen"));
+        // Listings leave the hidden entries out.
+        let r = get(at, "/assets/").await;
+        assert_eq!(r.status, 200);
+        for hidden in [".env", ".git", ".well-known"] {
+            assert!(!r.text().contains(hidden), "{hidden} listed: {}", r.text());
+        }
+        assert!(r.text().contains("\"./sub/\""), "{}", r.text());
+        let r = get(at, "/assets/sub/").await;
+        assert!(r.text().contains("seen.txt") && !r.text().contains(".hidden"));
+    }
+}
+
+#[tokio::test]
+async fn dotfiles_hidden_under_raw_paths_too() {
+    let site = site();
+    let s = server().use_raw_path(true);
+    s.static_dir("/assets", site.root());
+    let (_h, at) = start_at(Proto::Http1, s).await;
+    for path in DOTFILES {
+        let r = get(at, path).await;
+        assert_eq!(r.status, 404, "{path}");
+    }
+    let r = get(at, "/assets/sub/seen.txt").await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn dotfiles_allowed_when_asked() {
+    for proto in Proto::all() {
+        let site = site();
+        let dir = StaticDir::new(site.root())
+            .dotfiles(Dotfiles::Allow)
+            .index_files(["guide.txt"])
+            .precompressed(true)
+            .browse(true);
+        let (_h, at) = serve_with(proto, dir).await;
+        for (path, body) in [
+            ("/assets/.env", "DB_PASSWORD=hunter2"),
+            ("/assets/%2eenv", "DB_PASSWORD=hunter2"),
+            ("/assets/.git/config", "[core] git-config"),
+            ("/assets/sub/.hidden", "hidden-in-sub"),
+            ("/assets/.well-known/.y", "dot-in-well-known"),
+        ] {
+            let r = get(at, path).await;
+            assert_eq!((r.status, r.text().as_str()), (200, body), "{path}");
+        }
+        // The precompressed sibling of a served dotfile is served too.
+        let r = req(at, "GET", "/assets/.env", &[("Accept-Encoding", "gzip")]).await;
+        assert_eq!((r.status, r.text().as_str()), (200, "GZ-DOTENV"));
+        let r = get(at, "/assets/").await;
+        assert!(r.text().contains("\"./.env\"") && r.text().contains("\"./.git/\""));
+    }
+}
+
+#[tokio::test]
+async fn only_well_known_when_asked() {
+    for proto in Proto::all() {
+        let site = site();
+        let dir = StaticDir::new(site.root())
+            .dotfiles(Dotfiles::WellKnownOnly)
+            .index_files(["guide.txt"])
+            .precompressed(true)
+            .browse(true);
+        let (_h, at) = serve_with(proto, dir).await;
+        let r = get(at, "/assets/.well-known/x").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "well-known-x"));
+        let r = get(at, "/assets/%2Ewell-known/x").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "well-known-x"));
+        for path in [
+            "/assets/.env",
+            "/assets/%2eenv",
+            "/assets/.git/config",
+            "/assets/sub/.hidden",
+            "/assets/.well-known/.y",
+        ] {
+            let r = req(at, "GET", path, &[("Accept-Encoding", "gzip")]).await;
+            assert_eq!(r.status, 404, "{path}");
+        }
+        let r = get(at, "/assets/").await;
+        assert!(r.text().contains("\"./.well-known/\""), "{}", r.text());
+        assert!(!r.text().contains(".env") && !r.text().contains(".git"));
+        let r = get(at, "/assets/.well-known/").await;
+        assert!(r.text().contains("\"./x\"") && !r.text().contains(".y"));
+    }
+}
+
+/// A path swapped, again and again, between a file inside the root and a symlink leading out
+/// (and a directory symlink swapped between inside and outside) while requests run: with the
+/// check and the open one step, no answer ever carries the secret.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlink_swapped_in_mid_request_cannot_escape() {
+    use std::os::unix::fs::symlink;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let site = site();
+    let root = site.root();
+    write(&root.join("inside/f"), "inside");
+    write(&site.dir.path().join("outside/f"), SECRET);
+    write(&root.join("swap"), "inside");
+    symlink("inside", root.join("swapdir")).unwrap();
+    let (_h, at) = serve(Proto::Http1, &site).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, root) = (stop.clone(), root.clone());
+        std::thread::spawn(move || {
+            let mut flips = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // Each rename replaces the name atomically: it is always something.
+                let _ = std::fs::remove_file(root.join("tmp"));
+                if flips % 2 == 0 {
+                    symlink("../secret.txt", root.join("tmp")).unwrap();
+                } else {
+                    std::fs::write(root.join("tmp"), "inside").unwrap();
+                }
+                std::fs::rename(root.join("tmp"), root.join("swap")).unwrap();
+                let target = if flips % 2 == 0 {
+                    "../outside"
+                } else {
+                    "inside"
+                };
+                symlink(target, root.join("tmpdir")).unwrap();
+                std::fs::rename(root.join("tmpdir"), root.join("swapdir")).unwrap();
+                flips += 1;
+            }
+            flips
+        })
+    };
+    let mut c = Client::connect(at.addr).await;
+    let (mut served, mut refused) = (0, 0);
+    for i in 0..3000 {
+        let path = if i % 2 == 0 { "swap" } else { "swapdir/f" };
+        let r = c
+            .request(format!("GET /assets/{path} HTTP/1.1\r\nHost: x\r\n\r\n"))
+            .await;
+        assert!(!r.text().contains(SECRET), "{path} leaked the secret");
+        match r.status {
+            200 => {
+                assert_eq!(r.text(), "inside");
+                served += 1;
+            }
+            404 => refused += 1,
+            other => panic!("{path}: {other}"),
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let flips = swapper.join().unwrap();
+    assert!(flips > 10, "the swapper barely ran ({flips} flips)");
+    assert_eq!(served + refused, 3000);
 }

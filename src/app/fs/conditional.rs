@@ -2,14 +2,21 @@
 //! `If-Match`, `If-Unmodified-Since` (→ `412`), `If-None-Match`, `If-Modified-Since` (→ `304`
 //! for GET/HEAD) and `If-Range`, evaluated in the order the RFC prescribes.
 //!
-//! The `ETag` is weak — `W/"<size>-<mtime in ns>"` in hex, with `-br` / `-gz` for a
-//! precompressed variant — because size and modification time identify a version well but do
-//! not prove two versions byte-identical. Consequences, all per the RFC: `If-None-Match` uses
-//! the weak comparison and matches it; `If-Match` and `If-Range` need a strong comparison, so a
-//! specific tag never matches (`If-Match` → `412`, `If-Range` → the whole file). Clients resume
-//! downloads with `If-Range: <Last-Modified date>`, which matches when the date is exactly the
-//! file's modification time. Dates are compared at one-second resolution.
+//! The `ETag` is **strong** — `"<inode>-<size>-<mtime in ns>"` in hex, Apache's default
+//! validator — when the platform reports an inode and a modification time with a sub-second
+//! part: a changed file gets a new mtime (or, replaced by rename, a new inode), so the tag names
+//! one byte sequence. Each precompressed variant is its own file and gets its own tag, with
+//! `-br` / `-gz` appended so variants never share one. When the validator is not good enough —
+//! no inode (non-Unix), no mtime, or an mtime in whole seconds (a coarse filesystem, or times
+//! set by an archive tool), where two writes in one second could share it — the tag is weak,
+//! `W/"<size>-<mtime in ns>"`. Per the RFC `If-None-Match` uses the weak comparison (either
+//! kind matches); `If-Match` and `If-Range` the strong one, so they work with a strong tag
+//! (`If-Match` → proceed or `412`, `If-Range` → resume or the whole file) and never match a
+//! weak one. Clients can also resume with `If-Range: <Last-Modified date>`, which matches when
+//! the date is exactly the file's modification time. Dates are compared at one-second
+//! resolution.
 
+use std::fs::Metadata;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::Method;
@@ -19,22 +26,42 @@ use super::encoding::Coding;
 /// The validators of one representation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Validators {
-    /// The weak entity tag, quotes and `W/` included.
+    /// The entity tag, quotes (and `W/` when weak) included.
     pub(crate) etag: String,
     /// Modification time in whole seconds since the epoch, if the platform reports one.
     pub(crate) modified: Option<u64>,
 }
 
 impl Validators {
-    /// Validators of a file of `len` bytes last modified at `mtime`, served with `coding`.
-    pub(crate) fn new(len: u64, mtime: Option<SystemTime>, coding: Option<Coding>) -> Self {
+    /// Validators of a file of `len` bytes with inode number `inode`, last modified at
+    /// `mtime`, served with `coding`.
+    pub(crate) fn new(
+        len: u64,
+        mtime: Option<SystemTime>,
+        inode: Option<u64>,
+        coding: Option<Coding>,
+    ) -> Self {
         let since = mtime.and_then(|t| t.duration_since(UNIX_EPOCH).ok());
         let nanos = since.map_or(0, |d| d.as_nanos());
         let suffix = coding.map_or("", Coding::etag_suffix);
+        let fine_mtime = since.is_some_and(|d| d.subsec_nanos() != 0);
+        let etag = match inode {
+            Some(ino) if fine_mtime => format!("\"{ino:x}-{len:x}-{nanos:x}{suffix}\""),
+            _ => format!("W/\"{len:x}-{nanos:x}{suffix}\""),
+        };
         Validators {
-            etag: format!("W/\"{len:x}-{nanos:x}{suffix}\""),
+            etag,
             modified: since.map(|d| d.as_secs()),
         }
+    }
+
+    /// Validators of the file described by `meta`, served with `coding`.
+    pub(crate) fn of(meta: &Metadata, coding: Option<Coding>) -> Self {
+        #[cfg(unix)]
+        let inode = Some(std::os::unix::fs::MetadataExt::ino(meta));
+        #[cfg(not(unix))]
+        let inode = None;
+        Validators::new(meta.len(), meta.modified().ok(), inode, coding)
     }
 
     /// The `Last-Modified` value.
@@ -151,7 +178,7 @@ pub(crate) fn evaluate(c: &Conditions, method: &Method, v: &Validators) -> Verdi
 }
 
 /// Whether `If-Range: value` lets a `Range` apply: a date equal to the modification time, or a
-/// strongly matching entity tag (never, for these weak tags).
+/// strongly matching entity tag (never, for a weak tag).
 pub(crate) fn if_range_holds(value: &str, v: &Validators) -> bool {
     let value = value.trim();
     if value.starts_with('"') || value.starts_with("W/") {
@@ -166,7 +193,22 @@ mod tests {
     use std::time::Duration;
 
     fn v() -> Validators {
-        Validators::new(10, Some(UNIX_EPOCH + Duration::new(1_700_000_000, 5)), None)
+        Validators::new(
+            10,
+            Some(UNIX_EPOCH + Duration::new(1_700_000_000, 5)),
+            Some(0xab),
+            None,
+        )
+    }
+
+    /// The same file on a platform without inodes: a weak tag.
+    fn weak() -> Validators {
+        Validators::new(
+            10,
+            Some(UNIX_EPOCH + Duration::new(1_700_000_000, 5)),
+            None,
+            None,
+        )
     }
 
     fn when(f: impl FnOnce(&mut Conditions)) -> Verdict {
@@ -181,13 +223,22 @@ mod tests {
     #[test]
     fn validators_look_right() {
         let v = v();
-        assert_eq!(
-            v.etag,
-            format!("W/\"a-{:x}\"", 1_700_000_000_000_000_005u128)
-        );
+        let ns = 1_700_000_000_000_000_005u128;
+        assert_eq!(v.etag, format!("\"ab-a-{ns:x}\""));
+        assert_eq!(weak().etag, format!("W/\"a-{ns:x}\""));
         assert_eq!(v.last_modified().as_deref(), Some(AT));
-        let gz = Validators::new(10, None, Some(Coding::Gzip));
+        let br = Validators::new(
+            10,
+            Some(UNIX_EPOCH + Duration::new(9, 1)),
+            Some(1),
+            Some(Coding::Br),
+        );
+        assert_eq!(br.etag, "\"1-a-218711a01-br\"");
+        let gz = Validators::new(10, None, Some(1), Some(Coding::Gzip));
         assert_eq!((gz.etag.as_str(), gz.modified), ("W/\"a-0-gz\"", None));
+        // Whole seconds (a coarse filesystem) are not good enough for a strong tag.
+        let coarse = Validators::new(10, Some(UNIX_EPOCH + Duration::from_secs(9)), Some(1), None);
+        assert_eq!(coarse.etag, "W/\"a-218711a00\"");
     }
 
     #[test]
@@ -197,7 +248,7 @@ mod tests {
             when(|c| c.if_none_match = Some(tag.clone())),
             Verdict::NotModified
         );
-        let list = format!("\"x\", {}", tag.trim_start_matches("W/"));
+        let list = format!("\"x\", W/{tag}");
         assert_eq!(when(|c| c.if_none_match = Some(list)), Verdict::NotModified);
         assert_eq!(
             when(|c| c.if_none_match = Some("*".into())),
@@ -237,11 +288,19 @@ mod tests {
     #[test]
     fn match_and_unmodified_since() {
         assert_eq!(when(|c| c.if_match = Some("*".into())), Verdict::Proceed);
+        assert_eq!(when(|c| c.if_match = Some(v().etag)), Verdict::Proceed);
+        let list = format!("\"x\", {}", v().etag);
+        assert_eq!(when(|c| c.if_match = Some(list)), Verdict::Proceed);
         assert_eq!(
-            when(|c| c.if_match = Some(v().etag)),
+            when(|c| c.if_match = Some(format!("W/{}", v().etag))),
             Verdict::Failed,
-            "weak never matches strongly"
+            "a weak tag never matches strongly"
         );
+        let c = Conditions {
+            if_match: Some(weak().etag),
+            ..Conditions::default()
+        };
+        assert_eq!(evaluate(&c, &Method::GET, &weak()), Verdict::Failed);
         assert_eq!(when(|c| c.if_match = Some("\"x\"".into())), Verdict::Failed);
         assert_eq!(
             when(|c| c.if_unmodified_since = Some(AT.into())),
@@ -257,7 +316,9 @@ mod tests {
     fn if_range() {
         assert!(if_range_holds(AT, &v()));
         assert!(!if_range_holds(BEFORE, &v()));
-        assert!(!if_range_holds(&v().etag, &v()));
+        assert!(if_range_holds(&v().etag, &v()));
+        assert!(!if_range_holds(&format!("W/{}", v().etag), &v()));
+        assert!(!if_range_holds(&weak().etag, &weak()));
         assert!(!if_range_holds("\"x\"", &v()));
         assert!(!if_range_holds("nonsense", &v()));
     }

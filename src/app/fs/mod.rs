@@ -5,11 +5,25 @@
 //! Each registers `GET` and `HEAD` routes through the normal route API (a `/*filepath`
 //! catch-all under the prefix, so they show in [`Server::routes`]) with a [`ServeDir`] or
 //! [`ServeFile`] handler. A request is resolved on the blocking pool in one hop
-//! (`resolve`: traversal checks, symlinks kept inside the root, index files, precompressed
-//! siblings) and answered by `serve`: content type (`mime_guess`), weak `ETag` and
-//! `Last-Modified` with conditional requests (`conditional`), `Range` (`range`),
-//! `Accept-Ranges: bytes`, and the body streamed from disk with a `Content-Length`. Directory
-//! listings (`listing`) are off unless [`StaticDir::browse`] turns them on.
+//! (`resolve`: traversal checks, the [`Dotfiles`] rule, index files, precompressed siblings;
+//! `open`: every file opened beneath the root with no window for a symlink swap — `openat2`
+//! with `RESOLVE_BENEATH` on Linux) and answered by `serve`: content type (`mime_guess`),
+//! strong `ETag` and `Last-Modified` with conditional requests (`conditional`), `Range`
+//! (`range`), `Accept-Ranges: bytes`, and the body streamed from disk with a `Content-Length`.
+//! Directory listings (`listing`) are off unless [`StaticDir::browse`] turns them on.
+//!
+//! What a client can and cannot reach:
+//!
+//! - **Dotfiles are hidden by default**: a path with any segment starting with `.` (`/.env`,
+//!   `/.git/config`, `/a/.htpasswd`, `/%2eenv` once decoded) answers `404`, and listings leave
+//!   such entries out; [`StaticDir::dotfiles`] allows them all or only `.well-known/`.
+//! - **Containment**: `..` segments, backslashes and control characters answer `404`;
+//!   symlinks are followed only while they stay inside the root, checked and opened in one
+//!   step (see `open` for the platforms without `openat2`).
+//! - **Ranges**: one range gets a `206` with `Content-Range`; several (`Range: bytes=0-1,5-9`)
+//!   a `206` with a `multipart/byteranges` body (`byteranges`), parts in the order asked —
+//!   unless together they ask for more bytes than the file holds (overlaps: a way to make the
+//!   server send the same bytes many times over), which gets the whole file (`200`).
 //!
 //! ```no_run
 //! use khz::prelude::*;
@@ -27,9 +41,12 @@
 //! # }
 //! ```
 
+mod byteranges;
 mod conditional;
+mod dotfiles;
 mod encoding;
 mod listing;
+mod open;
 mod range;
 pub(crate) mod resolve;
 pub(crate) mod serve;
@@ -47,13 +64,15 @@ use super::server::{Route, RouterGroup, Server};
 use super::RequestContext;
 use resolve::Lookup;
 
+pub use dotfiles::Dotfiles;
+
 /// The name of the catch-all parameter of static-directory routes.
 const PARAM: &str = "filepath";
 
 /// Options of a static directory; mount it with [`Server::static_fs`].
 ///
 /// Defaults: index file `index.html`, no precompressed variants, no directory listing, no
-/// `Cache-Control`.
+/// `Cache-Control`, dotfiles hidden ([`Dotfiles::Hidden`]).
 ///
 /// ```
 /// use khz::app::fs::StaticDir;
@@ -69,6 +88,7 @@ pub struct StaticDir {
     pub(crate) precompressed: bool,
     pub(crate) browse: bool,
     pub(crate) cache_control: Option<HeaderValue>,
+    pub(crate) dotfiles: Dotfiles,
 }
 
 impl StaticDir {
@@ -80,6 +100,7 @@ impl StaticDir {
             precompressed: false,
             browse: false,
             cache_control: None,
+            dotfiles: Dotfiles::Hidden,
         }
     }
 
@@ -118,6 +139,16 @@ impl StaticDir {
             Ok(v) => self.cache_control = Some(v),
             Err(_) => tracing::error!("invalid Cache-Control value refused"),
         }
+        self
+    }
+
+    /// Which dotfiles — paths with a segment starting with `.`, such as `.env`, `.git/config`
+    /// or `a/.htpasswd` — are served. Default [`Dotfiles::Hidden`]: all of them answer `404`
+    /// and listings leave them out. [`Dotfiles::WellKnownOnly`] opens `.well-known/` (ACME
+    /// challenges, `security.txt`) and nothing else; [`Dotfiles::Allow`] serves them all.
+    /// Precompressed siblings and index files follow the same rule.
+    pub fn dotfiles(mut self, rule: Dotfiles) -> Self {
+        self.dotfiles = rule;
         self
     }
 

@@ -3,20 +3,23 @@
 //!
 //! A single satisfiable range becomes a `206 Partial Content`; a header whose ranges are all
 //! unsatisfiable a `416` (except for an empty file, which is simply sent whole, as Go's
-//! `http.ServeContent` does: some clients put a `Range` on every request). **Several ranges
-//! are answered with the whole representation (`200`)** rather than `multipart/byteranges`: the
-//! answer is always correct, cannot be abused to make the server send overlapping ranges many
-//! times over, and clients that ask for several ranges handle it. A header that is not a
-//! well-formed byte-range set (another unit, `5-2`, signs, garbage) is ignored, as the RFC
-//! allows.
+//! `http.ServeContent` does: some clients put a `Range` on every request). **Several
+//! satisfiable ranges** become a `206` with a `multipart/byteranges` body (`byteranges`), the
+//! parts in the order asked (unsatisfiable ones dropped) — unless together they ask for more
+//! bytes than the file holds (overlapping ranges, a way to make the server send the same bytes
+//! many times over), which is answered with the whole file (`200`), as Go does. A header that
+//! is not a well-formed byte-range set (another unit, `5-2`, signs, garbage) or has more than
+//! 32 ranges is ignored, as the RFC allows.
 
 /// What to send in answer to a `Range` header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RangeAnswer {
-    /// The whole representation (no range, an ignored one, or several).
+    /// The whole representation (no range, an ignored one, or overlapping ones).
     Full,
     /// Bytes `start..=end` (`206`).
     Partial { start: u64, end: u64 },
+    /// Several inclusive ranges, in the order asked (`206`, `multipart/byteranges`).
+    Multi(Vec<(u64, u64)>),
     /// None of the ranges overlaps the representation (`416`).
     Unsatisfiable,
 }
@@ -88,8 +91,17 @@ pub(crate) fn answer(value: &str, len: u64) -> RangeAnswer {
         (0, _) => RangeAnswer::Full,
         (_, None) if len == 0 => RangeAnswer::Full,
         (_, None) => RangeAnswer::Unsatisfiable,
-        (1, Some(&(start, end))) => RangeAnswer::Partial { start, end },
-        _ => RangeAnswer::Full,
+        (_, Some(&(start, end))) if satisfiable.len() == 1 => RangeAnswer::Partial { start, end },
+        _ => {
+            let total = satisfiable
+                .iter()
+                .fold(0u64, |sum, (s, e)| sum.saturating_add(e - s + 1));
+            if total > len {
+                RangeAnswer::Full
+            } else {
+                RangeAnswer::Multi(satisfiable)
+            }
+        }
     }
 }
 
@@ -131,7 +143,7 @@ mod tests {
             "bytes=a-b",
             "bytes=+1-2",
             "bytes=1-2-3",
-            "bytes=0-1,2-3",
+            "bytes=0-1,2-x",
             "bytes= -",
             "bytes=--5",
         ] {
@@ -139,5 +151,25 @@ mod tests {
         }
         let many = format!("bytes={}", vec!["0-1"; 40].join(","));
         assert_eq!(answer(&many, 100), Full);
+        // Overlapping ranges asking for more than the file: the whole file.
+        assert_eq!(answer("bytes=0-99,0-99", 100), Full);
+        assert_eq!(answer("bytes=0-60,40-", 100), Full);
+    }
+
+    #[test]
+    fn several_ranges() {
+        assert_eq!(answer("bytes=0-1,5-9", 100), Multi(vec![(0, 1), (5, 9)]));
+        assert_eq!(answer("bytes=-10, 0-0", 100), Multi(vec![(90, 99), (0, 0)]));
+        // Unsatisfiable ones are dropped; one left is a plain 206.
+        assert_eq!(
+            answer("bytes=0-1,500-600,5-9", 100),
+            Multi(vec![(0, 1), (5, 9)])
+        );
+        assert_eq!(
+            answer("bytes=500-600,5-9", 100),
+            Partial { start: 5, end: 9 }
+        );
+        // Small overlaps stay within the file's size: allowed.
+        assert_eq!(answer("bytes=0-5,5-9", 100), Multi(vec![(0, 5), (5, 9)]));
     }
 }

@@ -1,20 +1,23 @@
-//! Finding the file a request names, safely. Runs on the blocking pool (`std::fs`), all of it
-//! in one hop per request.
+//! Finding the file a request names, safely. Runs on the blocking pool, all of it in one hop
+//! per request.
 //!
 //! The request's relative path is split on `/` and refused outright (404) if any segment is
 //! `..`, or holds a NUL, a backslash or another control character (or, on Windows, a `:` drive
-//! or stream separator). What remains is joined to the root and **canonicalized** — symlinks
-//! resolved — and must still lie inside the canonical root: a symlink that leads outside is as
-//! good as a missing file. Index files and precompressed siblings pass the same check. Note that
-//! a percent-encoded `..` or `/` never gets this far undecoded: the router decodes the path once,
-//! and the checks run on the decoded segments.
+//! or stream separator), or is a dotfile the [`Dotfiles`] option hides. What remains is opened
+//! beneath the root by `open` — symlinks followed only while they stay inside the root, with
+//! no window between the check and the open — so a symlink that leads outside is as good as a
+//! missing file. Index files and precompressed siblings pass the same checks (dotfile rule
+//! included), and a listing leaves out the entries the dotfile rule hides. Note that a
+//! percent-encoded `..`, `.` or `/` never gets this far undecoded: the router decodes the path
+//! once, and the checks run on the decoded segments.
 
 use std::fs::{self, File, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::encoding::Coding;
-use super::StaticDir;
+use super::open::Root;
+use super::{Dotfiles, StaticDir};
 
 /// An open file, ready to be sent.
 #[derive(Debug)]
@@ -60,57 +63,58 @@ pub(crate) fn segments(rel: &str) -> Option<Vec<&str>> {
     Some(out)
 }
 
-/// `path` canonicalized, if it exists and lies inside `root` (any path when `root` is `None`).
-fn contained(root: Option<&Path>, path: &Path) -> Option<PathBuf> {
-    let real = fs::canonicalize(path).ok()?;
-    match root {
-        Some(root) if !real.starts_with(root) => {
-            tracing::debug!(path = %path.display(), "refused: resolves outside the static root");
-            None
-        }
-        _ => Some(real),
-    }
+/// An opened regular file, or `None` if `file` is something else.
+fn regular(file: File, name: PathBuf, coding: Option<Coding>) -> io::Result<Option<Opened>> {
+    let meta = file.metadata()?;
+    Ok(meta.is_file().then_some(Opened {
+        file,
+        meta,
+        name,
+        coding,
+    }))
 }
 
-/// Opens `path` if it is a regular file inside `root`, or — when the client accepts one of
-/// `codings` — its precompressed sibling instead. `Ok(None)`: nothing servable there.
-pub(crate) fn open_file(
-    root: Option<&Path>,
-    path: &Path,
+/// Opens the file at `path` for [`RequestContext::file`](crate::app::RequestContext::file): a
+/// path the application chose, so symlinks are followed wherever they lead. `Ok(None)`: not
+/// a regular file.
+pub(crate) fn open_path(path: &Path) -> io::Result<Option<Opened>> {
+    // Checked before opening: opening a FIFO would block.
+    if !fs::metadata(path)?.is_file() {
+        return Ok(None);
+    }
+    regular(File::open(path)?, path.to_path_buf(), None)
+}
+
+/// Opens `segs` under `root` if it is a regular file whose path `dotfiles` allows (already
+/// opened as `file`), or — when the client accepts one of `codings` — its precompressed
+/// sibling instead. `Ok(None)`: nothing servable there.
+fn open_file(
+    root: &Root,
+    dotfiles: Dotfiles,
+    segs: &[&str],
+    file: File,
     codings: &[Coding],
 ) -> io::Result<Option<Opened>> {
-    let Some(real) = contained(root, path) else {
-        return Ok(None);
-    };
-    if !fs::metadata(&real)?.is_file() {
-        return Ok(None);
-    }
-    for &coding in codings {
-        let mut sibling = real.clone().into_os_string();
-        sibling.push(coding.extension());
-        let Some(sibling) = contained(root, Path::new(&sibling)) else {
-            continue;
-        };
-        if let Ok(file) = File::open(&sibling) {
-            let meta = file.metadata()?;
-            if meta.is_file() {
-                let name = path.to_path_buf();
-                let coding = Some(coding);
-                return Ok(Some(Opened {
-                    file,
-                    meta,
-                    name,
-                    coding,
-                }));
-            }
-        }
-    }
-    let file = File::open(&real)?;
+    let name: PathBuf = root.path().join(segs.iter().collect::<PathBuf>());
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Ok(None);
     }
-    let name = path.to_path_buf();
+    if let Some((last, parent)) = segs.split_last() {
+        for &coding in codings {
+            let sibling = format!("{last}{}", coding.extension());
+            let mut path = parent.to_vec();
+            path.push(&sibling);
+            if !dotfiles.allows(path.iter().copied()) {
+                continue;
+            }
+            if let Some(file) = root.open_beneath(&path)? {
+                if let Some(opened) = regular(file, name.clone(), Some(coding))? {
+                    return Ok(Some(opened));
+                }
+            }
+        }
+    }
     Ok(Some(Opened {
         file,
         meta,
@@ -125,46 +129,63 @@ pub(crate) fn lookup(cfg: &StaticDir, rel: &str, codings: &[Coding]) -> io::Resu
         tracing::debug!(path = rel, "refused static path");
         return Ok(Lookup::NotFound);
     };
-    let root = match fs::canonicalize(&cfg.root) {
+    if !cfg.dotfiles.allows(segs.iter().copied()) {
+        tracing::debug!(path = rel, "refused: a hidden dotfile");
+        return Ok(Lookup::NotFound);
+    }
+    let root = match Root::open(&cfg.root) {
         Ok(root) => root,
         Err(e) => {
             tracing::warn!(root = %cfg.root.display(), error = %e, "static root unavailable");
             return Ok(Lookup::NotFound);
         }
     };
-    let mut path = root.clone();
-    path.extend(&segs);
-    let Some(real) = contained(Some(&root), &path) else {
+    let Some(found) = root.open_beneath(&segs)? else {
         return Ok(Lookup::NotFound);
     };
-    if !fs::metadata(&real)?.is_dir() {
+    if !found.metadata()?.is_dir() {
         // `file.txt/` names a directory that is not there.
         if rel.ends_with('/') {
             return Ok(Lookup::NotFound);
         }
-        return Ok(match open_file(Some(&root), &path, codings)? {
-            Some(opened) => Lookup::File(opened),
-            None => Lookup::NotFound,
-        });
+        return Ok(
+            match open_file(&root, cfg.dotfiles, &segs, found, codings)? {
+                Some(opened) => Lookup::File(opened),
+                None => Lookup::NotFound,
+            },
+        );
     }
     if !rel.is_empty() && !rel.ends_with('/') {
         return Ok(Lookup::AddSlash);
     }
     for index in &cfg.index_files {
-        if let Some(opened) = open_file(Some(&root), &real.join(index), codings)? {
+        let Some(index) = segments(index) else {
+            continue;
+        };
+        let mut path = segs.clone();
+        path.extend(index);
+        if !cfg.dotfiles.allows(path.iter().copied()) {
+            continue;
+        }
+        let Some(file) = root.open_beneath(&path)? else {
+            continue;
+        };
+        if let Some(opened) = open_file(&root, cfg.dotfiles, &path, file, codings)? {
             return Ok(Lookup::File(opened));
         }
     }
     if !cfg.browse {
         return Ok(Lookup::NotFound);
     }
-    let mut entries = Vec::new();
-    for entry in fs::read_dir(&real)? {
-        let entry = entry?;
-        let is_dir = entry.file_type()?.is_dir();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        entries.push(Entry { name, is_dir });
-    }
+    let mut entries: Vec<Entry> = root
+        .list(&found, &segs)?
+        .into_iter()
+        .filter(|(name, _)| {
+            cfg.dotfiles
+                .allows(segs.iter().copied().chain(std::iter::once(name.as_str())))
+        })
+        .map(|(name, is_dir)| Entry { name, is_dir })
+        .collect();
     entries.sort_by(|a, b| (!a.is_dir, &a.name).cmp(&(!b.is_dir, &b.name)));
     Ok(Lookup::Listing(entries))
 }

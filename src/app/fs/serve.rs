@@ -1,4 +1,5 @@
-//! Sending an opened file: content type, validators, preconditions, byte ranges, and the body
+//! Sending an opened file: content type, validators, preconditions, byte ranges (several as
+//! `multipart/byteranges`, see `byteranges`), and the body
 //! streamed from disk in 64 KiB reads as a [`Body::SizedStream`] (so it goes out with a
 //! `Content-Length`, never read whole into memory). Shared by static directories, static files
 //! and [`RequestContext::file`].
@@ -11,6 +12,7 @@ use http::{Method, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
+use super::byteranges::Parts;
 use super::conditional::{self, Conditions, Validators, Verdict};
 use super::range::{self, RangeAnswer};
 use super::resolve::Opened;
@@ -71,7 +73,7 @@ fn set(ctx: &mut RequestContext, name: header::HeaderName, value: &str) {
 /// Answers the request on `ctx` with `opened`.
 pub(crate) async fn send_file(ctx: &mut RequestContext, opened: Opened, extra: &Extra) {
     let len = opened.meta.len();
-    let validators = Validators::new(len, opened.meta.modified().ok(), opened.coding);
+    let validators = Validators::of(&opened.meta, opened.coding);
     set(ctx, header::ETAG, &validators.etag);
     if let Some(date) = validators.last_modified() {
         set(ctx, header::LAST_MODIFIED, &date);
@@ -117,6 +119,7 @@ pub(crate) async fn send_file(ctx: &mut RequestContext, opened: Opened, extra: &
             );
             (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
         }
+        RangeAnswer::Multi(ranges) => return send_parts(ctx, opened, ranges),
         RangeAnswer::Unsatisfiable => {
             set(ctx, header::CONTENT_RANGE, &format!("bytes */{len}"));
             return ctx.string(
@@ -125,12 +128,7 @@ pub(crate) async fn send_file(ctx: &mut RequestContext, opened: Opened, extra: &
             );
         }
     };
-    if let Some(coding) = opened.coding {
-        ctx.response_mut().set_header(
-            header::CONTENT_ENCODING,
-            HeaderValue::from_static(coding.token()),
-        );
-    }
+    set_coding(ctx, &opened);
     let mut file = tokio::fs::File::from_std(opened.file);
     // HEAD sends the length only: no need to position the file.
     if start > 0 && method != Method::HEAD {
@@ -149,4 +147,29 @@ pub(crate) async fn send_file(ctx: &mut RequestContext, opened: Opened, extra: &
     resp.set_status(status);
     resp.set_header(header::CONTENT_TYPE, content_type);
     resp.set_body(Body::SizedStream(count, Box::pin(stream)));
+}
+
+/// `Content-Encoding` for a precompressed variant.
+fn set_coding(ctx: &mut RequestContext, opened: &Opened) {
+    if let Some(coding) = opened.coding {
+        ctx.response_mut().set_header(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(coding.token()),
+        );
+    }
+}
+
+/// Answers several ranges of `opened` with a `206` `multipart/byteranges` body.
+fn send_parts(ctx: &mut RequestContext, opened: Opened, ranges: Vec<(u64, u64)>) {
+    let content_type = content_type(&opened.name);
+    let part_type = content_type.to_str().unwrap_or("application/octet-stream");
+    let parts = Parts::new(ranges, opened.meta.len(), part_type);
+    let multipart = format!("multipart/byteranges; boundary={}", parts.boundary);
+    set_coding(ctx, &opened);
+    set(ctx, header::CONTENT_TYPE, &multipart);
+    let len = parts.len();
+    let body = parts.into_stream(tokio::fs::File::from_std(opened.file));
+    let resp = ctx.response_mut();
+    resp.set_status(StatusCode::PARTIAL_CONTENT);
+    resp.set_body(Body::SizedStream(len, body));
 }

@@ -2,7 +2,7 @@
 //! `FileAttachment`), and the `Content-Disposition` encoding they use.
 //!
 //! Files are sent like static files (see [`fs`](crate::app::fs)): streamed with a
-//! `Content-Length`, content type from the extension, weak `ETag`, `Last-Modified`,
+//! `Content-Length`, content type from the extension, a strong `ETag`, `Last-Modified`,
 //! conditional and `Range` requests honoured. The path is the application's, taken as it is:
 //! never pass request input to it unchecked — mount a [`StaticDir`](crate::app::fs::StaticDir)
 //! for that.
@@ -69,7 +69,7 @@ pub fn content_disposition(disposition: &str, filename: &str) -> HeaderValue {
 
 impl RequestContext {
     /// Sends the file at `path`: streamed from disk with a `Content-Length`, `Content-Type`
-    /// from its extension, a weak `ETag` and `Last-Modified`, answering conditional requests
+    /// from its extension, a strong `ETag` and `Last-Modified`, answering conditional requests
     /// (`304`, `412`) and byte ranges (`206`, `416`). A missing file (or a directory) answers
     /// `404`, an unreadable one `403`. Headers set before the call are kept.
     ///
@@ -81,7 +81,7 @@ impl RequestContext {
     /// ```
     pub async fn file(&mut self, path: impl AsRef<Path>) {
         let path = path.as_ref().to_path_buf();
-        match fs::blocking(move || resolve::open_file(None, &path, &[])).await {
+        match fs::blocking(move || resolve::open_path(&path)).await {
             Ok(Some(opened)) => serve::send_file(self, opened, &serve::Extra::default()).await,
             Ok(None) => self.not_found(),
             Err(e) => fs::io_failure(self, &e),
