@@ -54,6 +54,8 @@ mod redirect;
 pub(crate) mod router;
 
 #[cfg(test)]
+mod router_props;
+#[cfg(test)]
 mod tests;
 
 pub use clean::clean_path;

@@ -335,6 +335,10 @@ impl LinkBuffer {
 }
 
 #[cfg(test)]
+#[path = "buffer_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use futures_util::FutureExt;
