@@ -32,11 +32,7 @@ fn push_field(buf: &mut Vec<u8>, name: &[u8], value: &[u8]) -> HeaderSpan {
 }
 
 /// Fills `req` from the decoded head of an HTTP/2 request.
-pub(crate) fn fill_request(
-    req: &mut Request,
-    parts: &Parts,
-    cfg: &H1Config,
-) -> Result<(), Rejection> {
+pub fn fill_request(req: &mut Request, parts: &Parts, cfg: &H1Config) -> Result<(), Rejection> {
     let target = match parts.uri.path_and_query() {
         Some(pq) => pq.as_str(),
         // CONNECT carries only an authority.
