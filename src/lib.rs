@@ -99,15 +99,20 @@ pub mod prelude {
     pub use khz_macros::Bind;
 }
 
-// Not API: the internals that the benches (`benches/`) and a few tests (`tests/alloc_count.rs`)
+// Not API: the internals that the benches (`benches/`), the fuzz targets (`fuzz/`) and a few tests (`tests/alloc_count.rs`)
 // drive directly — the buffers, the HTTP/1.1 codec, the engines and the protocol layer's service
 // hook. Hidden from the docs, outside any compatibility promise; nothing else may use it.
 #[doc(hidden)]
 pub mod __bench {
+    pub use crate::app::cookie::parse_cookie_header;
+    pub use crate::app::dispatch::percent_decode;
     pub use crate::protocol::http1::body::{ChunkedDecoder, Progress};
     pub use crate::protocol::http1::encode::{encode_body, encode_head, framing_for};
     pub use crate::protocol::http1::parse::parse_head;
     pub use crate::protocol::http1::{H1Config, Http1};
+    #[cfg(feature = "http2")]
+    pub use crate::protocol::http2::request::fill_request;
+    pub use crate::protocol::request::{attach_body_chunks, attach_head};
     pub use crate::protocol::service::{Exchange, HttpService};
     pub use crate::route::pattern::param_names;
     pub use crate::route::router::Router;

@@ -216,7 +216,8 @@ pub(crate) fn view(head: &bytes::Bytes, part: &str) -> ByteString {
         .unwrap_or_else(|_| ByteString::from(part))
 }
 
-fn percent_decode(input: &[u8]) -> impl Iterator<Item = u8> + '_ {
+/// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is.
+pub fn percent_decode(input: &[u8]) -> impl Iterator<Item = u8> + '_ {
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut i = 0;
     std::iter::from_fn(move || {

@@ -23,7 +23,7 @@ pub(crate) mod http1;
 #[cfg(feature = "http2")]
 pub mod http2;
 mod rejection;
-mod request;
+pub(crate) mod request;
 mod request_body;
 mod response;
 pub(crate) mod service;

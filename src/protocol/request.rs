@@ -109,6 +109,23 @@ impl fmt::Debug for Request {
     }
 }
 
+/// Gives `req` the head bytes its spans point into, as the HTTP/1.1 driver does after
+/// [`parse_head`](crate::protocol::http1::parse::parse_head). Not API: for the fuzz targets,
+/// through the hidden door `khz::__bench`.
+pub fn attach_head(req: &mut Request, head: Bytes) {
+    req.head = head;
+}
+
+/// Makes `req`'s body a stream that yields `chunks` in order and ends, as the HTTP/1.1 driver
+/// streams a body arriving in pieces. Not API: for the fuzz targets, through `khz::__bench`.
+pub fn attach_body_chunks(req: &mut Request, chunks: Vec<Bytes>) {
+    let (tx, rx) = tokio::sync::mpsc::channel(chunks.len().max(1));
+    for chunk in chunks {
+        let _ = tx.try_send(Ok(chunk));
+    }
+    req.body_stream = Some(crate::protocol::RequestBody::channel(rx));
+}
+
 fn as_str(b: &[u8]) -> &str {
     // Targets are validated as UTF-8 at parse time and header names are ASCII tokens, so this
     // never falls back in practice; it just avoids `unsafe` and panics.

@@ -215,9 +215,17 @@ impl LinkBuffer {
         self.len += data.len();
     }
 
-    /// Appends bytes in a node of their own, so tests can place a node boundary exactly.
-    #[cfg(test)]
-    pub(crate) fn extend_in_new_node(&mut self, data: &[u8]) {
+    /// Appends bytes in a node of their own, so tests and fuzzers can place a node boundary
+    /// exactly. Like [`link_node`](Self::link_node), it first drops an empty tail, so the front
+    /// node is never empty while bytes are buffered (readers such as the chunked decoder rely
+    /// on [`front`](Self::front) being non-empty then).
+    pub fn extend_in_new_node(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        if self.nodes.back().is_some_and(|t| t.buf.is_empty()) {
+            self.nodes.pop_back();
+        }
         let mut node = Node::with_capacity(data.len());
         node.buf.extend_from_slice(data);
         self.nodes.push_back(node);

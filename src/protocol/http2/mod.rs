@@ -19,7 +19,7 @@
 mod body;
 mod config;
 mod conn;
-mod request;
+pub(crate) mod request;
 mod response;
 mod stream;
 

@@ -34,16 +34,19 @@ fn push_field(buf: &mut Vec<u8>, name: &[u8], value: &[u8]) -> HeaderSpan {
 }
 
 /// Fills `req` from the decoded head of an HTTP/2 request.
-pub(crate) fn fill_request(
-    req: &mut Request,
-    parts: &Parts,
-    cfg: &H1Config,
-) -> Result<(), Rejection> {
+pub fn fill_request(req: &mut Request, parts: &Parts, cfg: &H1Config) -> Result<(), Rejection> {
     let target = match parts.uri.path_and_query() {
         Some(pq) => pq.as_str(),
         // CONNECT carries only an authority.
         None => parts.uri.authority().map_or("/", |a| a.as_str()),
     };
+    // `:path` is origin-form (`/…`) or `*`; `h2` passes a `:path` such as `?x` through, which
+    // would leave the routing path empty ("" where HTTP/1.1 would answer 400).
+    if parts.uri.path_and_query().is_some() && !target.starts_with('/') && target != "*" {
+        return Err(Rejection::bad_request(
+            "request target is not an absolute path",
+        ));
+    }
     if target.len() > cfg.max_uri_len {
         return Err(Rejection::new(
             StatusCode::URI_TOO_LONG,
@@ -235,6 +238,25 @@ mod tests {
         );
         fill_request(&mut req, &p, &H1Config::default()).unwrap();
         assert_eq!(req.headers().get_str("Host"), Some("[::1]:8443"));
+    }
+
+    #[test]
+    fn a_path_without_its_leading_slash_is_refused() {
+        // Found by the `h2_request` fuzz target: `:path` `?@` left the request path empty.
+        let p = parts(http::Request::builder().uri("s://-?@").body(()).unwrap());
+        assert_eq!(p.uri.path_and_query().map(|pq| pq.as_str()), Some("?@"));
+        let mut req = Request::default();
+        let e = fill_request(&mut req, &p, &H1Config::default()).unwrap_err();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        let star = parts(
+            http::Request::builder()
+                .method("OPTIONS")
+                .uri("*")
+                .body(())
+                .unwrap(),
+        );
+        fill_request(&mut req, &star, &H1Config::default()).unwrap();
+        assert_eq!(req.path(), "*");
     }
 
     #[test]
