@@ -84,8 +84,12 @@ mod tls;
 mod trailers;
 
 /// Test crates under `tests/` deliberately left out of this one, with the reason.
-const NOT_INCLUDED: [(&str, &str); 5] = [
+const NOT_INCLUDED: [(&str, &str); 6] = [
     ("epoll.rs", "this file"),
+    (
+        "fuzz_regressions.rs",
+        "parser inputs found by the fuzzers, run in-process, starts no server",
+    ),
     ("layering.rs", "source checks only, starts no server"),
     (
         "bind_ui.rs",

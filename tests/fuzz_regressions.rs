@@ -45,3 +45,23 @@ fn front_is_never_empty_while_bytes_are_buffered() {
     buf.extend_from_slice(b"ef");
     assert_eq!(buf.front(), b"ef");
 }
+
+/// `chunked` (seed `seed-empty-size-lf-trailer`): an empty chunk-size line (`\r\n`, ` \r\n`,
+/// `;x\r\n`) was read as the last chunk by `httparse::parse_chunk_size`, and a bare `\n` then
+/// ended the trailers, so `\r\n\n` passed for a complete body. RFC 9112 wants
+/// `chunk-size = 1*HEXDIG`: each is a 400 now (`protocol/http1/chunk_line.rs`).
+#[test]
+fn an_empty_chunk_size_line_is_refused() {
+    let cfg = H1Config::default();
+    for body in [&b"\r\n\n"[..], b" \r\n\r\n", b";x\r\n\r\n", b"\r\n\r\n"] {
+        let mut dec = ChunkedDecoder::new(1024);
+        let mut buf = LinkBuffer::new();
+        buf.extend_from_slice(body);
+        let mut out = BytesMut::new();
+        let mut req = Request::default();
+        let err = dec
+            .decode(&mut buf, &mut out, &mut req, &cfg)
+            .expect_err("an empty chunk size must be refused");
+        assert_eq!(err.status(), http::StatusCode::BAD_REQUEST, "{body:?}");
+    }
+}
