@@ -84,13 +84,17 @@ mod tls;
 mod trailers;
 
 /// Test crates under `tests/` deliberately left out of this one, with the reason.
-const NOT_INCLUDED: [(&str, &str); 6] = [
+const NOT_INCLUDED: [(&str, &str); 7] = [
     ("epoll.rs", "this file"),
     (
         "fuzz_regressions.rs",
         "parser inputs found by the fuzzers, run in-process, starts no server",
     ),
     ("layering.rs", "source checks only, starts no server"),
+    (
+        "parser_differential.rs",
+        "parsers against llhttp, run in-process, starts no server",
+    ),
     (
         "bind_ui.rs",
         "trybuild compile-fail tests, starts no server",

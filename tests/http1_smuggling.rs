@@ -170,11 +170,31 @@ async fn trailer_line_ending_in_bare_lf_is_400() {
         &b"0\r\nX: y\n\r\n"[..],
         b"3\r\nabc\r\n0\r\nX: y\r\nZ: w\n\r\n",
         b"0\r\nX: y\r\n\n",
+        // The section's end as a bare LF (found by tests/parser_differential.rs: it waited).
+        b"0\r\n\n",
     ] {
         refused(addr, body, "trailer line not ended by CRLF").await;
     }
     refused(addr, b"0\r\nX y\r\n\r\n", "invalid trailer section").await;
     accepted(addr, b"3\r\nabc\r\n0\r\nX: y\r\nZ: w\r\n\r\n", b"abc").await;
+}
+
+/// An empty element in `Transfer-Encoding` (`chunked,`): RFC 9110 §5.6.1 lets a recipient skip
+/// it, but a proxy that compares the value with `chunked` would frame the body otherwise (by
+/// `Content-Length`, or as empty) — so it is refused, like llhttp and nginx do, and the request
+/// smuggled behind the body is never served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_transfer_coding_element_is_400() {
+    let addr = serve().await;
+    for te in ["chunked,", ", chunked", "gzip,,chunked", ","] {
+        let req = format!(
+            "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: {te}\r\n\r\n\
+             0\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: a\r\n\r\n"
+        );
+        let r = assert_rejected(addr, req, BAD).await;
+        assert_eq!(r.text(), "invalid Transfer-Encoding", "{te:?}");
+    }
+    assert_eq!(PLAINTEXT_SERVED.load(Ordering::SeqCst), 0);
 }
 
 /// Why 3 and the rest of `host [":" port]`, in `Host` and in an absolute-form target.

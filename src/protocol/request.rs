@@ -151,10 +151,14 @@ impl Request {
         as_str(self.target.of(&self.head))
     }
 
-    /// The path part of the target, still percent-encoded (e.g. `/a%20b`).
+    /// The path part of the target, still percent-encoded (e.g. `/a%20b`); `/` for an
+    /// absolute-form target without one (`http://host?q`), empty when no head was parsed.
     #[inline]
     pub fn path(&self) -> &str {
-        as_str(self.path.of(&self.head))
+        match as_str(self.path.of(&self.head)) {
+            "" if self.target.start != self.target.end => "/",
+            p => p,
+        }
     }
 
     /// The query string after `?`, if any, still encoded.

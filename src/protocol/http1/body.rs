@@ -139,6 +139,10 @@ impl ChunkedDecoder {
                         self.state = State::Done;
                         continue;
                     }
+                    if front.first() == Some(&b'\n') {
+                        // The section's end as a bare LF: waiting for more would hang.
+                        return Err(Rejection::bad_request("trailer line not ended by CRLF"));
+                    }
                     if front.len() < 2 {
                         return Ok(Progress::NeedMore(0));
                     }
@@ -233,6 +237,7 @@ mod tests {
                 "unterminated quoted-string in chunk extension",
             ),
             (b"0\r\nX: y\n\r\n", "trailer line not ended by CRLF"),
+            (b"0\r\n\n", "trailer line not ended by CRLF"),
             (b"0\r\nX: y\nZ: w\r\n\r\n", "trailer line not ended by CRLF"),
             (b"0\n\r\n", "chunk size line not ended by CRLF"),
         ] {

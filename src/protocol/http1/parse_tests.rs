@@ -68,8 +68,17 @@ fn absolute_and_asterisk_forms() {
         status_of(b"GET users HTTP/1.1\r\nHost: a\r\n\r\n"),
         StatusCode::BAD_REQUEST
     );
+    // An absolute-form target without a path stands for `/` (RFC 9110 §4.2.3).
+    for (target, query) in [("http://host", None), ("http://host:8080?q=1", Some("q=1"))] {
+        let head = format!("GET {target} HTTP/1.1\r\nHost: host\r\n\r\n");
+        let (_, req) = parse(head.as_bytes()).unwrap().unwrap();
+        assert_eq!(
+            (req.uri(), req.path(), req.query_string()),
+            (target, "/", query)
+        );
+    }
     assert_eq!(
-        status_of(b"GET http://host HTTP/1.1\r\nHost: a\r\n\r\n"),
+        status_of(b"GET http://?q HTTP/1.1\r\nHost: a\r\n\r\n"),
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
@@ -108,10 +117,9 @@ fn framing_rules() {
         .unwrap()
         .unwrap();
     assert_eq!(req.content_length(), Some(5));
-    let (_, req) =
-        parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n")
-            .unwrap()
-            .unwrap();
+    let (_, req) = parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\t5 \r\n\r\n")
+        .unwrap()
+        .unwrap();
     assert_eq!(req.content_length(), Some(5));
     let (_, req) = parse(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n")
         .unwrap()
@@ -121,6 +129,10 @@ fn framing_rules() {
     let bad = [
         &b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"[..],
         b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , chunked\r\n\r\n",
         b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
         b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1e3\r\n\r\n",
         b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n",
