@@ -110,8 +110,8 @@ pub mod __bench {
     pub use crate::protocol::http1::encode::{encode_body, encode_head, framing_for};
     pub use crate::protocol::http1::parse::parse_head;
     pub use crate::protocol::http1::{H1Config, Http1};
-    #[cfg(feature = "http2")]
-    pub use crate::protocol::http2::request::fill_request;
+    #[cfg(any(feature = "http2", feature = "http3"))]
+    pub use crate::protocol::parts_request::fill_request;
     pub use crate::protocol::request::{attach_body_chunks, attach_head};
     pub use crate::protocol::service::{Exchange, HttpService};
     pub use crate::route::pattern::param_names;

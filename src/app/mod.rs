@@ -37,10 +37,14 @@ mod keys;
 #[cfg(feature = "multipart")]
 pub mod multipart;
 pub mod options;
+#[cfg(feature = "http3")]
+mod options_http3;
 mod options_protocols;
 pub mod render;
 mod route_handle;
 pub mod run;
+#[cfg(feature = "http3")]
+mod run_http3;
 pub mod server;
 pub mod sse;
 pub mod ut;

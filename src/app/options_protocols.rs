@@ -33,6 +33,9 @@ pub(crate) struct ProtocolOptions {
     pub(crate) tls: Option<TlsAcceptor>,
     #[cfg(feature = "tls")]
     pub(crate) tls_handshake_timeout: Duration,
+    /// HTTP/3: on/off, port, limits, `Alt-Svc`.
+    #[cfg(feature = "http3")]
+    pub(crate) h3: super::options_http3::Http3Options,
     pub(crate) custom: Vec<NamedProtocol>,
 }
 
@@ -48,6 +51,8 @@ impl Default for ProtocolOptions {
             tls: None,
             #[cfg(feature = "tls")]
             tls_handshake_timeout: crate::transport::tls::DEFAULT_HANDSHAKE_TIMEOUT,
+            #[cfg(feature = "http3")]
+            h3: Default::default(),
             custom: Vec::new(),
         }
     }
@@ -61,6 +66,8 @@ impl fmt::Debug for ProtocolOptions {
         d.field("h2c", &self.h2c);
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls.is_some());
+        #[cfg(feature = "http3")]
+        d.field("h3", &self.h3);
         d.field("custom", &self.custom).finish()
     }
 }
@@ -82,6 +89,8 @@ impl ProtocolOptions {
                 "h2c(true) needs HTTP/2: build with the `http2` feature".to_owned()
             });
         }
+        #[cfg(feature = "http3")]
+        out.extend(self.h3.problems(self.tls.is_some()));
         #[cfg(feature = "tls")]
         if self.tls_handshake_timeout.is_zero() {
             out.push("tls_handshake_timeout must be greater than zero".to_owned());

@@ -22,6 +22,8 @@ use crate::{Error, ErrorKind, Result};
 /// A running server: its address, and the way to stop it.
 pub struct ServerHandle {
     addr: SocketAddr,
+    #[cfg(feature = "http3")]
+    http3: Option<super::run_http3::Http3Running>,
     shutdown: Shutdown,
     tracker: TaskTracker,
     accept: JoinHandle<std::io::Result<()>>,
@@ -120,7 +122,17 @@ impl Server {
         let addr = listener.local_addr()?;
         let shutdown = Shutdown::new();
         let tracker = TaskTracker::new();
-        let handler = Arc::new(self.opts.protocols.suite(service, &self.opts.h1));
+        #[allow(unused_mut)]
+        let mut h1 = self.opts.h1.clone();
+        #[cfg(feature = "http3")]
+        let http3 = super::run_http3::start_http3(
+            &self.opts.protocols,
+            &service,
+            addr,
+            &mut h1,
+            (&shutdown, &tracker),
+        )?;
+        let handler = Arc::new(self.opts.protocols.suite(service, &h1));
         let (max, workers) = (self.opts.max_connections, self.opts.workers.unwrap_or(0));
         let serving = (listener, handler, shutdown.clone(), tracker.clone());
         let accept = match self.opts.transport {
@@ -135,6 +147,8 @@ impl Server {
         };
         Ok(ServerHandle {
             addr,
+            #[cfg(feature = "http3")]
+            http3,
             shutdown,
             tracker,
             accept,
@@ -152,6 +166,10 @@ impl Server {
             "khz listening on {scheme}://{}",
             handle.local_addr()
         ));
+        #[cfg(feature = "http3")]
+        if let Some(h3) = handle.http3_addr() {
+            announce(&format!("khz serving HTTP/3 on UDP {h3}"));
+        }
         shutdown_signal().await;
         announce("khz shutting down gracefully");
         if let Err(e) = handle.shutdown().await {
@@ -187,13 +205,25 @@ impl ServerHandle {
         self.addr
     }
 
-    /// Shuts down gracefully: stops accepting at once, closes idle connections, lets in-flight
-    /// requests finish (answered with `Connection: close`) and runs the `on_shutdown` hooks.
-    /// Fails with [`ErrorKind::ShutdownTimeout`] if that takes longer than the exit wait time.
+    /// The UDP address HTTP/3 is served on, when it is on.
+    #[cfg(feature = "http3")]
+    pub fn http3_addr(&self) -> Option<SocketAddr> {
+        self.http3.as_ref().map(|h| h.addr)
+    }
+
+    /// Shuts down gracefully: stops accepting at once (TCP and QUIC), closes idle connections,
+    /// lets in-flight requests finish (answered with `Connection: close` on HTTP/1.1, after a
+    /// GOAWAY on HTTP/2 and HTTP/3) and runs the `on_shutdown` hooks. Fails with
+    /// [`ErrorKind::ShutdownTimeout`] if that takes longer than the exit wait time.
     pub async fn shutdown(self) -> Result<()> {
         self.shutdown.trigger();
-        self.tracker.close();
         let _ = self.accept.await;
+        #[cfg(feature = "http3")]
+        if let Some(h3) = self.http3 {
+            let _ = h3.accept.await;
+        }
+        // Closed once every accept loop is done: none spawns a connection task after this.
+        self.tracker.close();
         let hooks = futures_util::future::join_all(self.on_shutdown.iter().map(|h| h()));
         let drain = async {
             for r in hooks.await {

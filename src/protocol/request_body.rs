@@ -171,6 +171,38 @@ impl Stream for RequestBody {
     }
 }
 
+/// Why an HTTP/2 or HTTP/3 request body was not read to its end.
+#[cfg(any(feature = "http2", feature = "http3"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyStop {
+    /// Over the size limit (413).
+    TooLarge,
+    /// Not complete by the deadline (408).
+    Timeout,
+    /// The client reset the stream or the connection failed: nobody to answer.
+    Gone,
+    /// The handler dropped its body stream.
+    Dropped,
+}
+
+#[cfg(any(feature = "http2", feature = "http3"))]
+impl BodyStop {
+    pub(crate) fn error(self) -> BodyError {
+        match self {
+            BodyStop::TooLarge => {
+                BodyError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+            }
+            BodyStop::Timeout => {
+                BodyError::new(StatusCode::REQUEST_TIMEOUT, "request not received in time")
+            }
+            BodyStop::Gone | BodyStop::Dropped => BodyError::new(
+                StatusCode::BAD_REQUEST,
+                "stream reset before the body was complete",
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

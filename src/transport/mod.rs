@@ -21,6 +21,8 @@
 //!   for h2c connections whose preface was sniffed.
 //! - `shutdown`: the drain signal ([`Shutdown`]).
 //! - `tls` (feature `tls`): rustls handshakes with a deadline, certificate reload.
+//! - `quic` (feature `http3`): the UDP socket and `quinn` endpoint of HTTP/3, its TLS
+//!   configuration and accept loop.
 
 mod accept;
 pub(crate) mod buffer;
@@ -28,6 +30,8 @@ pub(crate) mod conn;
 pub(crate) mod engine;
 pub(crate) mod epoll;
 mod listener;
+#[cfg(feature = "http3")]
+pub(crate) mod quic;
 #[cfg(feature = "http2")]
 pub(crate) mod rewind;
 mod shutdown;

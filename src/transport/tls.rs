@@ -23,10 +23,24 @@ pub(crate) use tokio_rustls::server::TlsStream;
 /// Default time allowed for a TLS handshake.
 pub(crate) const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Called with every configuration installed by a reload (HTTP/3's endpoint follows them).
+type ReloadHook = Box<dyn Fn(&ServerConfig) + Send + Sync>;
+
+#[derive(Default)]
+struct Hooks(std::sync::Mutex<Vec<ReloadHook>>);
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map_or(0, |h| h.len());
+        write!(f, "Hooks({n})")
+    }
+}
+
 #[derive(Debug)]
 struct Shared {
     config: RwLock<Arc<ServerConfig>>,
     alpn: RwLock<Vec<Vec<u8>>>,
+    hooks: Hooks,
 }
 
 impl Shared {
@@ -38,7 +52,17 @@ impl Shared {
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone();
         }
-        *self.config.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(config);
+        let config = Arc::new(config);
+        *self.config.write().unwrap_or_else(PoisonError::into_inner) = config.clone();
+        for hook in self
+            .hooks
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            hook(&config);
+        }
     }
 
     fn current(&self) -> Arc<ServerConfig> {
@@ -96,6 +120,7 @@ impl TlsAcceptor {
         let shared = Arc::new(Shared {
             config: RwLock::new(Arc::new(config)),
             alpn: RwLock::new(Vec::new()),
+            hooks: Hooks::default(),
         });
         TlsAcceptor {
             shared,
@@ -124,6 +149,23 @@ impl TlsAcceptor {
             .unwrap_or_else(PoisonError::into_inner) = protocols;
         let current = (*self.shared.current()).clone();
         self.shared.install(current);
+    }
+
+    /// The configuration new connections get now.
+    #[cfg(feature = "http3")]
+    pub(crate) fn current_config(&self) -> Arc<ServerConfig> {
+        self.shared.current()
+    }
+
+    /// Calls `hook` with every configuration a reload installs from now on.
+    #[cfg(feature = "http3")]
+    pub(crate) fn on_reload(&self, hook: impl Fn(&ServerConfig) + Send + Sync + 'static) {
+        self.shared
+            .hooks
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Box::new(hook));
     }
 
     /// A handle that reloads this acceptor's configuration.

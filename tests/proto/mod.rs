@@ -14,6 +14,8 @@
 
 #![allow(dead_code)]
 
+#[cfg(feature = "http3")]
+pub mod h3;
 pub mod raw;
 
 use std::fmt;

@@ -42,6 +42,9 @@ pub struct H1Config {
     /// Shorter: less memory per idle connection; a connection busier than this never
     /// allocates per request. Default 1 s.
     pub idle_release: Duration,
+    /// An `Alt-Svc` value added to HTTP/1.1 and HTTP/2 responses that have none (set by the
+    /// server while HTTP/3 is on). Default none.
+    pub alt_svc: Option<http::HeaderValue>,
 }
 
 impl Default for H1Config {
@@ -61,6 +64,7 @@ impl Default for H1Config {
             linger: Duration::from_secs(2),
             pipeline_flush_bytes: 64 * 1024,
             idle_release: Duration::from_secs(1),
+            alt_svc: None,
         }
     }
 }

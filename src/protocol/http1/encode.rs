@@ -99,6 +99,22 @@ fn is_framing_header(name: &HeaderName) -> bool {
 }
 
 /// Writes the response head.
+/// `Alt-Svc: <value>` unless the handler set its own (HTTP/3 advertised; a cold path: only
+/// servers with HTTP/3 on have a value).
+#[cold]
+fn write_alt_svc(out: &mut Vec<u8>, resp: &Response, value: &http::HeaderValue) {
+    if resp
+        .other_headers()
+        .iter()
+        .any(|(n, _)| n == header::ALT_SVC)
+    {
+        return;
+    }
+    out.extend_from_slice(b"Alt-Svc: ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
 pub fn encode_head(
     w: &mut WriteBuffer,
     resp: &Response,
@@ -141,6 +157,9 @@ pub fn encode_head(
     }
     if cfg.date_header && !has_date {
         date::with_date_line(|line| out.extend_from_slice(line));
+    }
+    if let Some(alt_svc) = &cfg.alt_svc {
+        write_alt_svc(out, resp, alt_svc);
     }
     match framing {
         Framing::Length(n) => write_content_length(out, n),

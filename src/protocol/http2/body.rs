@@ -9,42 +9,12 @@
 
 use bytes::Bytes;
 use h2::RecvStream;
-use http::{HeaderMap, StatusCode};
+use http::HeaderMap;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+pub(crate) use crate::protocol::request_body::BodyStop;
 use crate::protocol::request_body::{BodyChunk, Collector};
-use crate::protocol::BodyError;
-
-/// Why a body was not read to its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BodyStop {
-    /// Over the size limit (413).
-    TooLarge,
-    /// Not complete by the deadline (408).
-    Timeout,
-    /// The client reset the stream or the connection failed: nobody to answer.
-    Gone,
-    /// The handler dropped its body stream.
-    Dropped,
-}
-
-impl BodyStop {
-    pub(crate) fn error(self) -> BodyError {
-        match self {
-            BodyStop::TooLarge => {
-                BodyError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
-            }
-            BodyStop::Timeout => {
-                BodyError::new(StatusCode::REQUEST_TIMEOUT, "request not received in time")
-            }
-            BodyStop::Gone | BodyStop::Dropped => BodyError::new(
-                StatusCode::BAD_REQUEST,
-                "stream reset before the body was complete",
-            ),
-        }
-    }
-}
 
 /// Reads the next DATA frame, bounded by `deadline`.
 async fn next_frame(recv: &mut RecvStream, deadline: Instant) -> Result<Option<Bytes>, BodyStop> {

@@ -6,7 +6,6 @@
 //! - `config`: limits and switches ([`H2Config`]), the `h2` builder, flood protections.
 //! - `conn`: the connection loop (`serve`): streams, PINGs, idle timeout, GOAWAY.
 //! - `stream`: one stream — request in, service call (or rejection), response out.
-//! - `request`: the HTTP/2 head as the crate's [`Request`](crate::protocol::Request).
 //! - `body`: request bodies, buffered or streamed, with flow control.
 //! - `response`: the [`Response`](crate::protocol::Response) as HTTP/2 frames.
 //!
@@ -19,7 +18,6 @@
 mod body;
 mod config;
 mod conn;
-pub(crate) mod request;
 mod response;
 mod stream;
 

@@ -18,9 +18,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::body::{self, BodyStop};
-use super::request::{fill_request, fill_trailers};
 use super::response;
 use crate::protocol::http1::H1Config;
+use crate::protocol::parts_request::{fill_request, fill_trailers};
 use crate::protocol::rejection::Rejection;
 use crate::protocol::request_body::RequestBody;
 use crate::protocol::service::{BodyMode, ConnInfo, Exchange, HttpService};

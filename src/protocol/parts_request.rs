@@ -1,12 +1,13 @@
-//! Turning an HTTP/2 request head into the crate's [`Request`], so every accessor above the
-//! protocol layer works as it does for HTTP/1.1.
+//! Turning an HTTP/2 or HTTP/3 request head — decoded by `h2` or `h3` into `http`'s
+//! [`Parts`] — into the crate's [`Request`], so every accessor above the protocol layer works
+//! as it does for HTTP/1.1.
 //!
-//! The pseudo-headers and header fields that `h2` decoded are rendered once into a head buffer
-//! shaped like an HTTP/1.1 head (`METHOD target HTTP/2`, `name: value` lines, `Host` from
+//! The pseudo-headers and header fields are rendered once into a head buffer shaped like an
+//! HTTP/1.1 head (`METHOD target HTTP/2` or `HTTP/3`, `name: value` lines, `Host` from
 //! `:authority` when the client sent no `host` field) and the request's spans point into it.
-//! Names arrive lower-case and already validated by `h2` (connection-specific fields such as
-//! `Connection` or `Transfer-Encoding` are a protocol error there), so nothing is parsed again.
-//! The HTTP/1.1 limits that have an HTTP/2 meaning apply: `max_uri_len` (414) and
+//! Names arrive lower-case and already validated by the codec (connection-specific fields such
+//! as `Connection` or `Transfer-Encoding` are a protocol error there), so nothing is parsed
+//! again. The HTTP/1.1 limits that have a meaning here apply: `max_uri_len` (414) and
 //! `max_headers` (431); `:authority` and `host` must be `host [":" port]` as an HTTP/1.1
 //! `Host` must (400 "invalid Host" on that stream).
 
@@ -33,7 +34,8 @@ fn push_field(buf: &mut Vec<u8>, name: &[u8], value: &[u8]) -> HeaderSpan {
     HeaderSpan { name, value }
 }
 
-/// Fills `req` from the decoded head of an HTTP/2 request.
+/// Fills `req` from the decoded head of an HTTP/2 request (an HTTP/3 one when `parts.version`
+/// says so).
 pub fn fill_request(req: &mut Request, parts: &Parts, cfg: &H1Config) -> Result<(), Rejection> {
     let target = match parts.uri.path_and_query() {
         Some(pq) => pq.as_str(),
@@ -94,7 +96,16 @@ pub fn fill_request(req: &mut Request, parts: &Parts, cfg: &H1Config) -> Result<
     let target_start = buf.len();
     buf.extend_from_slice(target.as_bytes());
     let target_end = buf.len();
-    buf.extend_from_slice(b" HTTP/2\r\n");
+    let version = if parts.version == Version::HTTP_3 {
+        Version::HTTP_3
+    } else {
+        Version::HTTP_2
+    };
+    buf.extend_from_slice(if version == Version::HTTP_3 {
+        b" HTTP/3\r\n"
+    } else {
+        b" HTTP/2\r\n"
+    });
 
     req.headers.clear();
     if let Some(a) = authority {
@@ -113,7 +124,7 @@ pub fn fill_request(req: &mut Request, parts: &Parts, cfg: &H1Config) -> Result<
     let query_at = target.find('?');
     let path_end = target_start + query_at.unwrap_or(target.len());
     req.method = parts.method.clone();
-    req.version = Version::HTTP_2;
+    req.version = version;
     req.target = Span::new(target_start, target_end);
     req.path = Span::new(target_start, path_end);
     req.query = query_at.map(|q| Span::new(target_start + q + 1, target_end));

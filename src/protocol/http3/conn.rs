@@ -1,0 +1,145 @@
+//! The HTTP/3 connection driver: the `h3` connection over a QUIC connection from the transport
+//! layer, its request streams, the idle timeout, 0-RTT and graceful shutdown.
+//!
+//! As for HTTP/2, **streams run on the connection's task**, as futures in a
+//! `FuturesUnordered`: QUIC itself is driven by `quinn`'s own connection task, and the requests
+//! of one connection share one core while different connections spread over the runtime. Each
+//! stream gets an [`Exchange`](crate::protocol::Exchange) from a per-connection pool, returned
+//! (reset, allocations kept) when the stream is done.
+//!
+//! Deadlines: the client's control stream and SETTINGS must arrive within the read timeout,
+//! each request head too; a connection without requests for the idle timeout is sent GOAWAY
+//! and closed (QUIC's own idle timeout ends one that carries no packets at all). On graceful
+//! shutdown the driver sends GOAWAY (no request beyond the last accepted one is taken), serves
+//! the open streams to their end and closes the connection with `H3_NO_ERROR`. A client's
+//! protocol error is answered by `h3` with the RFC 9114 code, logged at `warn`; the other
+//! connections are not disturbed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt;
+use h3::error::ConnectionError;
+use tokio::time::{sleep_until, Instant};
+
+use super::config::H3Config;
+use super::stream::serve_stream;
+use crate::protocol::http1::H1Config;
+use crate::protocol::service::{ConnInfo, HttpService};
+use crate::transport::quic::QuicConn;
+use crate::transport::Shutdown;
+
+/// `H3_NO_ERROR` as a QUIC application close code.
+const H3_NO_ERROR: quinn::VarInt = quinn::VarInt::from_u32(0x100);
+
+/// Serves HTTP/3 on `qc` until the connection closes.
+pub(crate) async fn serve<H: HttpService>(
+    qc: QuicConn,
+    service: &H,
+    cfg: &H3Config,
+    h1: &H1Config,
+    shutdown: &Shutdown,
+) {
+    let quic = qc.conn.clone();
+    let info = ConnInfo {
+        peer: quic.remote_address(),
+        local: qc.local,
+    };
+    let early = AtomicBool::new(qc.handshake.is_some());
+    let mut handshake = qc.handshake;
+    let builder = cfg.builder(h1.max_header_bytes);
+    let build = builder.build::<_, Bytes>(h3_quinn::Connection::new(qc.conn));
+    let mut conn = match tokio::time::timeout(h1.read_timeout, build).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            log_connection_error(&e, info);
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(peer = %info.peer, "HTTP/3 control stream not received in time");
+            quic.close(H3_NO_ERROR, b"");
+            return;
+        }
+    };
+    let mut streams = FuturesUnordered::new();
+    let mut pool = Vec::new();
+    let mut closing = false;
+    let idle = sleep_until(Instant::now() + h1.idle_timeout);
+    let draining = shutdown.draining();
+    tokio::pin!(idle, draining);
+    loop {
+        // After our GOAWAY (sent with the last accepted stream as the limit) `h3` takes no new
+        // request: once the accepted ones are answered, the connection is done.
+        if closing && streams.is_empty() {
+            break;
+        }
+        tokio::select! {
+            biased;
+            Some(ex) = streams.next(), if !streams.is_empty() => {
+                pool.push(ex);
+                if streams.is_empty() {
+                    idle.as_mut().reset(Instant::now() + h1.idle_timeout);
+                }
+            }
+            _ = async { handshake.as_mut().expect("guarded").await }, if handshake.is_some() => {
+                // From now on the client's data is no longer early (replayable) data.
+                early.store(false, Ordering::Release);
+                handshake = None;
+            }
+            accepted = conn.accept() => match accepted {
+                Ok(Some(resolver)) => {
+                    let ex = pool
+                        .pop()
+                        .unwrap_or_else(|| Box::new(service.new_exchange(info)));
+                    streams.push(serve_stream(service, ex, resolver, &early, h1, info));
+                }
+                // GOAWAY exchanged and every accepted request answered.
+                Ok(None) => break,
+                Err(e) => {
+                    log_connection_error(&e, info);
+                    break;
+                }
+            },
+            _ = &mut draining, if !closing => {
+                closing = true;
+                if let Err(e) = conn.shutdown(0).await {
+                    log_connection_error(&e, info);
+                    break;
+                }
+            }
+            _ = &mut idle, if streams.is_empty() && !closing => {
+                tracing::debug!(peer = %info.peer, "idle HTTP/3 connection closed");
+                closing = true;
+                if let Err(e) = conn.shutdown(0).await {
+                    log_connection_error(&e, info);
+                    break;
+                }
+            }
+        }
+    }
+    // A connection error ends the streams too; let them finish what they can.
+    while streams.next().await.is_some() {}
+    quic.close(H3_NO_ERROR, b"");
+}
+
+/// Logs why a connection ended: at `warn` when the client broke the protocol, at `debug`
+/// when it simply went away.
+fn log_connection_error(e: &ConnectionError, info: ConnInfo) {
+    use h3::quic::ConnectionErrorIncoming as Incoming;
+    // The variants are `non_exhaustive`: matched in braces.
+    let quiet = e.is_h3_no_error()
+        || matches!(
+            e,
+            ConnectionError::Timeout { .. }
+                | ConnectionError::Remote {
+                    0: Incoming::ApplicationClose { .. } | Incoming::Timeout,
+                    ..
+                }
+        );
+    if quiet {
+        tracing::debug!(peer = %info.peer, error = %e, "HTTP/3 connection ended");
+    } else {
+        tracing::warn!(peer = %info.peer, error = %e, "HTTP/3 connection error");
+    }
+}
