@@ -66,6 +66,9 @@ mod http2_shutdown;
 #[cfg(feature = "http2")]
 #[path = "http2_timeouts.rs"]
 mod http2_timeouts;
+#[cfg(feature = "http3")]
+#[path = "http3_reload.rs"]
+mod http3_reload;
 #[path = "lifecycle.rs"]
 mod lifecycle;
 #[path = "multipart.rs"]
