@@ -114,3 +114,37 @@ async fn an_addr_bound_server_spreads_connections_over_its_workers() {
         .expect("shutdown in time")
         .expect("clean shutdown");
 }
+
+/// HTTP/3 runs on the chosen engine too: on epoll one QUIC endpoint per worker, on
+/// `SO_REUSEPORT` siblings, so connections from different client ports reach every worker.
+#[cfg(feature = "http3")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http3_connections_run_on_the_chosen_engine_and_spread_over_its_workers() {
+    let s = server()
+        .tls(proto::server_tls_config(proto::test_cert()))
+        .http3(true)
+        .workers(2);
+    s.get("/thread", thread_name);
+    let handle = try_start(s).await.expect("server starts");
+    let udp = handle.http3_addr().expect("HTTP/3 on");
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..SPREAD_CONNECTIONS {
+        // A new client endpoint each time: a new source port, a new 4-tuple hash.
+        let mut c = proto::h3::h3_connect(udp).await;
+        let thread = c.get("/thread").await.text();
+        assert_on_engine(&thread, "HTTP/3");
+        seen.insert(thread);
+    }
+    if engine() == Transport::Epoll {
+        let workers: Vec<_> = seen.iter().map(String::as_str).collect();
+        assert_eq!(
+            workers,
+            ["khz-epoll-0", "khz-epoll-1"],
+            "QUIC reaches every worker"
+        );
+    }
+    tokio::time::timeout(GUARD, handle.shutdown())
+        .await
+        .expect("shutdown in time")
+        .expect("clean shutdown");
+}

@@ -124,16 +124,25 @@ impl Server {
         let tracker = TaskTracker::new();
         #[allow(unused_mut)]
         let mut h1 = self.opts.h1.clone();
-        #[cfg(feature = "http3")]
-        let http3 = super::run_http3::start_http3(
-            &self.opts.protocols,
-            &service,
-            addr,
-            &mut h1,
-            (&shutdown, &tracker),
-        )?;
-        let handler = Arc::new(self.opts.protocols.suite(service, &h1));
         let (max, workers) = (self.opts.max_connections, self.opts.workers.unwrap_or(0));
+        #[cfg(feature = "http3")]
+        let (http3, worker_start) = {
+            let epoll_workers = (self.opts.transport == Transport::Epoll)
+                .then(|| EpollEngine::new(workers, max).worker_count());
+            match super::run_http3::start_http3(
+                &self.opts.protocols,
+                &service,
+                (addr, epoll_workers),
+                &mut h1,
+                (&shutdown, &tracker),
+            )? {
+                Some((running, job)) => (Some(running), job),
+                None => (None, None),
+            }
+        };
+        #[cfg(not(feature = "http3"))]
+        let worker_start = None;
+        let handler = Arc::new(self.opts.protocols.suite(service, &h1));
         let serving = (listener, handler, shutdown.clone(), tracker.clone());
         let accept = match self.opts.transport {
             Transport::Std => spawn_engine(
@@ -141,7 +150,9 @@ impl Server {
                 serving,
             ),
             Transport::Epoll => spawn_engine(
-                EpollEngine::new(workers, max).pin_cpus(self.opts.cpu_affinity),
+                EpollEngine::new(workers, max)
+                    .pin_cpus(self.opts.cpu_affinity)
+                    .on_worker_start(worker_start),
                 serving,
             ),
         };
@@ -219,8 +230,8 @@ impl ServerHandle {
         self.shutdown.trigger();
         let _ = self.accept.await;
         #[cfg(feature = "http3")]
-        if let Some(h3) = self.http3 {
-            let _ = h3.accept.await;
+        if let Some(accept) = self.http3.and_then(|h3| h3.accept) {
+            let _ = accept.await;
         }
         // Closed once every accept loop is done: none spawns a connection task after this.
         self.tracker.close();

@@ -2,7 +2,11 @@
 //! made from the server's rustls configuration (ALPN `h3`, TLS 1.3, 0-RTT only when asked
 //! for), certificate reload, and the accept loop.
 //!
-//! The accept loop takes each connection attempt, completes its handshake within the TLS
+//! The std engine runs one endpoint on the caller's runtime; the epoll engine one per worker,
+//! on `SO_REUSEPORT` sibling sockets (the kernel keeps a client's 4-tuple on one socket, so a
+//! connection stays on one worker thread — and a client that changes address mid-connection
+//! lands on another worker, which answers with a stateless reset: migration is not supported
+//! there). The accept loop takes each connection attempt, completes its handshake within the TLS
 //! handshake timeout and hands the connection to a [`QuicHandler`] in a task of the server's
 //! [`TaskTracker`], so a graceful shutdown waits for it as for a TCP connection. Once the server
 //! drains, the endpoint refuses new connections (its server configuration is withdrawn) while
@@ -93,17 +97,10 @@ fn server_config(tls: &rustls::ServerConfig, settings: &QuicSettings) -> io::Res
     Ok(config)
 }
 
-/// Binds a UDP socket at `addr` (with `SO_REUSEPORT` when `reuse_port`) and makes it a QUIC
-/// endpoint serving with `tls`'s current configuration and `settings`. Must be called inside a
-/// tokio runtime: the endpoint's driver runs there.
-pub(crate) fn bind(
-    addr: SocketAddr,
-    reuse_port: bool,
-    tls: &TlsAcceptor,
-    settings: &QuicSettings,
-) -> io::Result<Endpoint> {
+/// A UDP socket bound at `addr`, with `SO_REUSEPORT` when `reuse_port` (so that siblings can
+/// bind the same address: the epoll engine's one endpoint per worker).
+pub(crate) fn bind_udp(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
-    let config = server_config(&tls.current_config(), settings)?;
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {
         let _ = socket.set_only_v6(false);
@@ -112,16 +109,23 @@ pub(crate) fn bind(
     if reuse_port {
         socket.set_reuse_port(true)?;
     }
+    #[cfg(not(unix))]
+    let _ = reuse_port;
     socket.bind(&addr.into())?;
+    Ok(socket.into())
+}
+
+/// A QUIC endpoint on `socket` serving with `tls`'s current configuration and `settings`.
+/// Must be called inside a tokio runtime: the endpoint's driver runs there.
+pub(crate) fn endpoint(
+    socket: std::net::UdpSocket,
+    tls: &TlsAcceptor,
+    settings: &QuicSettings,
+) -> io::Result<Endpoint> {
+    let config = server_config(&tls.current_config(), settings)?;
     let runtime =
         quinn::default_runtime().ok_or_else(|| io::Error::other("HTTP/3 needs a tokio runtime"))?;
-    let endpoint = Endpoint::new(
-        EndpointConfig::default(),
-        Some(config),
-        socket.into(),
-        runtime,
-    )?;
-    Ok(endpoint)
+    Endpoint::new(EndpointConfig::default(), Some(config), socket, runtime)
 }
 
 /// Makes certificate reloads of `tls` reach `endpoint` (new connections only) until

@@ -35,12 +35,28 @@ use super::accept::connection_limit;
 use super::engine::{ConnHandler, Engine};
 use super::shutdown::Shutdown;
 
+/// Work started on each worker's runtime as the worker starts (given the worker's index): the
+/// HTTP/3 endpoint of that worker.
+pub(crate) type WorkerHook = Arc<dyn Fn(usize) + Send + Sync>;
+
 /// The thread-per-core engine.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EpollEngine {
     workers: usize,
     pin_cpus: bool,
     max_connections: usize,
+    on_worker_start: Option<WorkerHook>,
+}
+
+impl std::fmt::Debug for EpollEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EpollEngine")
+            .field("workers", &self.workers)
+            .field("pin_cpus", &self.pin_cpus)
+            .field("max_connections", &self.max_connections)
+            .field("on_worker_start", &self.on_worker_start.is_some())
+            .finish()
+    }
 }
 
 impl EpollEngine {
@@ -51,7 +67,15 @@ impl EpollEngine {
             workers,
             pin_cpus: false,
             max_connections,
+            on_worker_start: None,
         }
+    }
+
+    /// Runs `hook(index)` on each worker's runtime when the worker starts, before it accepts
+    /// (tasks it spawns live on that worker's thread).
+    pub(crate) fn on_worker_start(mut self, hook: Option<WorkerHook>) -> Self {
+        self.on_worker_start = hook;
+        self
     }
 
     /// Pins worker `i` to the `i`-th CPU this process may use (round-robin; Linux only, a
@@ -103,6 +127,7 @@ impl Engine for EpollEngine {
                 shutdown: shutdown.clone(),
                 tracker: tracker.clone(),
                 limit: limit.clone(),
+                on_start: self.on_worker_start.clone(),
                 abort: abort.clone(),
                 accepting_done,
             };

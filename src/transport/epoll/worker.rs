@@ -25,6 +25,8 @@ pub(super) struct Worker<H> {
     pub shutdown: Shutdown,
     pub tracker: TaskTracker,
     pub limit: Option<Arc<Semaphore>>,
+    /// Run on this worker's runtime before it accepts (HTTP/3's endpoint).
+    pub on_start: Option<super::WorkerHook>,
     /// Stop now, dropping connections (the engine's future was dropped).
     pub abort: CancellationToken,
     /// Told when this worker stopped accepting (with the accept loop's result).
@@ -42,6 +44,7 @@ impl<H: ConnHandler> Worker<H> {
             shutdown,
             tracker,
             limit,
+            on_start,
             abort,
             accepting_done,
         } = self;
@@ -59,6 +62,9 @@ impl<H: ConnHandler> Worker<H> {
             }
         };
         rt.block_on(async move {
+            if let Some(start) = on_start {
+                start(index);
+            }
             let accepting = async {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
                 accept_loop(listener, handler, shutdown, tracker.clone(), limit).await
