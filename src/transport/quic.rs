@@ -9,8 +9,9 @@
 //! there). The accept loop takes each connection attempt, completes its handshake within the TLS
 //! handshake timeout and hands the connection to a [`QuicHandler`] in a task of the server's
 //! [`TaskTracker`], so a graceful shutdown waits for it as for a TCP connection. Once the server
-//! drains, the endpoint refuses new connections (its server configuration is withdrawn) while
-//! the open ones finish; the endpoint itself closes when the last connection has.
+//! drains, the endpoint refuses new connections (`CONNECTION_REFUSED`, so clients fail fast
+//! rather than time out) while the open ones finish; the endpoint itself closes when the last
+//! connection has.
 //! With 0-RTT on, a connection is handed over before its handshake completes, together with
 //! the future that tells when it does ([`QuicConn::handshake`]): until then its requests are
 //! early data, which the protocol layer treats as replayable.
@@ -194,10 +195,22 @@ pub(crate) async fn serve<H: QuicHandler>(
             handler.serve_quic(conn, shutdown).await;
         });
     }
-    // New connections are refused from now on; the open ones finish on their own, and the
-    // close frames of the last ones go out before the socket closes.
-    endpoint.set_server_config(None);
-    tracker.spawn(async move { endpoint.wait_idle().await });
+    // New connections are refused from now on (CONNECTION_REFUSED, so clients fail fast
+    // instead of timing out) while the open ones finish on their own; the endpoint lives until
+    // the close frames of the last ones went out.
+    tracker.spawn(async move {
+        let idle = endpoint.wait_idle();
+        tokio::pin!(idle);
+        loop {
+            tokio::select! {
+                () = &mut idle => return,
+                incoming = endpoint.accept() => match incoming {
+                    Some(incoming) => incoming.refuse(),
+                    None => return,
+                },
+            }
+        }
+    });
 }
 
 /// Completes the handshake of `incoming` (or, with 0-RTT on, starts it), bounded by the

@@ -11,7 +11,8 @@
 //! each request head too; a connection without requests for the idle timeout is sent GOAWAY
 //! and closed (QUIC's own idle timeout ends one that carries no packets at all). On graceful
 //! shutdown the driver sends GOAWAY (no request beyond the last accepted one is taken), serves
-//! the open streams to their end and closes the connection with `H3_NO_ERROR`. A client's
+//! the open streams to their end, gives the client up to the linger time to receive the last
+//! responses and close, and closes the connection with `H3_NO_ERROR`. A client's
 //! protocol error is answered by `h3` with the RFC 9114 code, logged at `warn`; the other
 //! connections are not disturbed.
 
@@ -120,6 +121,12 @@ pub(crate) async fn serve<H: HttpService>(
     }
     // A connection error ends the streams too; let them finish what they can.
     while streams.next().await.is_some() {}
+    if closing {
+        // The last responses may still be in flight, and closing discards what the client has
+        // not acknowledged: give it up to the linger time to take them and close itself (a
+        // client closes once GOAWAY came and its requests are answered).
+        let _ = tokio::time::timeout(h1.linger, quic.closed()).await;
+    }
     quic.close(H3_NO_ERROR, b"");
 }
 
