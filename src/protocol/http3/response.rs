@@ -67,27 +67,42 @@ pub(crate) async fn send(resp: &mut Response, stream: &mut Send, cfg: &H1Config,
     };
     let wt = cfg.write_timeout;
     let head = head(resp, cfg, len, false);
-    let sent = async {
-        write(stream.send_response(head), wt).await?;
-        if !(no_body || head_only) {
-            match body {
-                Payload::Bytes(bytes) if bytes.is_empty() => {}
-                Payload::Bytes(bytes) => write(stream.send_data(bytes), wt).await?,
-                Payload::Stream(body, sized) => send_stream(stream, body, sized, wt).await?,
-            }
-        }
-        if let Some(map) = trailers {
-            write(stream.send_trailers(map), wt).await?;
-        }
-        write(stream.finish(), wt).await
+    let body = if no_body || head_only {
+        Payload::Bytes(Bytes::new())
+    } else {
+        body
     };
-    match sent.await {
-        Ok(()) => {}
-        Err(Stop::Gone) => {}
-        Err(Stop::Stalled) => {
-            tracing::debug!("client window closed past the write timeout; cancelling the stream");
-            stream.stop_stream(Code::H3_REQUEST_CANCELLED);
+    let sent = match body {
+        // In memory: one deadline for the whole response (one timer, not one per write).
+        Payload::Bytes(bytes) => {
+            let all = async {
+                stream.send_response(head).await?;
+                if !bytes.is_empty() {
+                    stream.send_data(bytes).await?;
+                }
+                if let Some(map) = trailers {
+                    stream.send_trailers(map).await?;
+                }
+                stream.finish().await
+            };
+            write(all, wt).await
         }
+        // Streamed (SSE may last hours): each write has the deadline.
+        Payload::Stream(body, sized) => {
+            async {
+                write(stream.send_response(head), wt).await?;
+                send_stream(stream, body, sized, wt).await?;
+                if let Some(map) = trailers {
+                    write(stream.send_trailers(map), wt).await?;
+                }
+                write(stream.finish(), wt).await
+            }
+            .await
+        }
+    };
+    if let Err(Stop::Stalled) = sent {
+        tracing::debug!("client window closed past the write timeout; cancelling the stream");
+        stream.stop_stream(Code::H3_REQUEST_CANCELLED);
     }
 }
 
