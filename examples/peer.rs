@@ -3,14 +3,19 @@
 //! may-minihttp peers. Listens on `$PORT` (default 8080) with `$WORKERS` worker threads
 //! (default 1, like the peers) on the engine `$KHZ_ENGINE` names (`std`, the default, or
 //! `epoll`; `KHZ_PIN=1` pins epoll workers to CPUs), serving HTTP/1.1 and h2c (HTTP/2 with
-//! prior knowledge) on the same port. With the `tls` feature and `$TLS_CERT` / `$TLS_KEY` (PEM files) set, it serves
-//! HTTPS instead (`h2` and `http/1.1` by ALPN).
+//! prior knowledge) on the same port. With the `tls` feature and `$TLS_CERT` / `$TLS_KEY` (PEM
+//! files) set, it serves HTTPS instead (`h2` and `http/1.1` by ALPN); built with `http3` too,
+//! it then also serves HTTP/3 on UDP `$PORT` — what the harness's HTTP/3 mode (`H3=1`) expects
+//! of a peer whose `H3` field is `1`. With the epoll engine, QUIC runs on the runtime
+//! `spin_blocking` makes for start-up and signals, one shared endpoint beside the workers.
 //!
 //! ```text
 //! cargo build --release --example peer
 //! EXTRA_PEERS="khz|1|0||$PWD/target/release/examples/peer;khz-epoll|1|0|KHZ_ENGINE=epoll|$PWD/target/release/examples/peer" \
 //!     ../shared/bench/compare.sh limit may hyper axum actix khz khz-epoll
 //! H2C=1 ../shared/bench/run.sh khz target/release/examples/peer        # h2load -c10 -m100
+//! cargo build --release --example peer --features http3                # HTTP/3 (oha) + h2 over TLS
+//! H3=1 EXTRA_PEERS="khz|1|0||$PWD/target/release/examples/peer|1" ../shared/bench/compare.sh salvo h3raw khz
 //! ```
 
 use khz::prelude::*;
@@ -60,6 +65,15 @@ async fn generic(ctx: &mut RequestContext) {
     ctx.string(StatusCode::OK, "ok");
 }
 
+/// HTTPS from PEM files, and HTTP/3 on UDP at the same port number when built with `http3`.
+#[cfg(feature = "tls")]
+fn with_tls(server: Server, cert: String, key: String) -> Server {
+    let server = server.tls_pem(cert, key);
+    #[cfg(feature = "http3")]
+    let server = server.http3(true);
+    server
+}
+
 fn main() -> khz::Result<()> {
     let port = std::env::var("PORT").unwrap_or_else(|_| "8080".to_owned());
     let workers = std::env::var("WORKERS")
@@ -85,7 +99,7 @@ fn main() -> khz::Result<()> {
         .h2c(true);
     #[cfg(feature = "tls")]
     let server = match (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {
-        (Ok(cert), Ok(key)) => server.tls_pem(cert, key),
+        (Ok(cert), Ok(key)) => with_tls(server, cert, key),
         _ => server,
     };
     for line in ROUTES.lines().map(str::trim) {

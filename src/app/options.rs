@@ -53,7 +53,14 @@
 //! | `tls_handshake_timeout` | 10 s | slower handshakes are dropped |
 //! | `tls_reloader` | – | swap certificate / configuration while running |
 //! | [`protocol`](Server::protocol) | – | a user protocol server chosen by ALPN name |
-//! | idle / read / write timeouts, body / URI / header limits | as above | apply to HTTP/2 streams too |
+//! | `http3` | off (feature `http3`) | HTTP/3 over QUIC on UDP, same routes and middleware; needs `tls` / `tls_pem` (shares the certificate and its reloads) |
+//! | `http3_port` | the TCP port number | UDP port of HTTP/3 |
+//! | `http3_alt_svc` | `Some(1 day)` | `Alt-Svc: h3=":PORT"; ma=86400` on HTTP/1.1 and HTTP/2 responses; `None`: no header |
+//! | `http3_zero_rtt` | off | 0-RTT from resuming clients; until the handshake completes only GET, HEAD, OPTIONS, TRACE are served, other methods → 425 |
+//! | `http3_max_concurrent_streams` | 200 | requests open at once on one connection (QUIC stream credit) |
+//! | `http3_idle_timeout` | 30 s | QUIC idle timeout: no packets that long → connection closed |
+//! | `http3_config` | `H3Config::default()` | the three above at once, plus receive windows (1 MiB per stream / 8 MiB per connection), keep-alive PINGs (off), GREASE (off) |
+//! | idle / read / write timeouts, body / URI / header limits | as above | apply to HTTP/2 and HTTP/3 streams too (`max_header_bytes` is HTTP/3's `SETTINGS_MAX_FIELD_SECTION_SIZE`) |
 
 use std::time::Duration;
 
