@@ -16,6 +16,7 @@
 //! connections are not disturbed.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
@@ -32,6 +33,18 @@ use crate::transport::Shutdown;
 
 /// `H3_NO_ERROR` as a QUIC application close code.
 const H3_NO_ERROR: quinn::VarInt = quinn::VarInt::from_u32(0x100);
+
+/// Bounds of the wait for the client to close, after the last response, before the server
+/// closes the connection itself (see the end of [`serve`]).
+const MIN_LINGER: Duration = Duration::from_millis(250);
+const MAX_LINGER: Duration = Duration::from_secs(2);
+
+/// The GOAWAY argument of `h3`'s `shutdown`: `h3` sends the last accepted stream's ID plus
+/// this many requests. With 0 it named the last accepted request itself, which tells the
+/// client that request was *not* processed (RFC 9114 §5.2: the ID is the first request not
+/// processed), inviting a retry of a request the server serves anyway. With 1 the ID is one
+/// past it; `h3` still takes that one stream, which [`serve`] then refuses.
+const GOAWAY_AFTER_LAST: usize = 1;
 
 /// Serves HTTP/3 on `qc` until the connection closes.
 pub(crate) async fn serve<H: HttpService>(
@@ -92,7 +105,10 @@ pub(crate) async fn serve<H: HttpService>(
                     let ex = pool
                         .pop()
                         .unwrap_or_else(|| Box::new(service.new_exchange(info)));
-                    streams.push(serve_stream(service, ex, resolver, &early, h1, info));
+                    // After our GOAWAY every new stream is at or past its ID, i.e. one the
+                    // client was told is not processed: refused (H3_REQUEST_REJECTED).
+                    let refused = closing;
+                    streams.push(serve_stream(service, ex, resolver, &early, h1, info, refused));
                 }
                 // GOAWAY exchanged and every accepted request answered.
                 Ok(None) => break,
@@ -103,7 +119,7 @@ pub(crate) async fn serve<H: HttpService>(
             },
             _ = &mut draining, if !closing => {
                 closing = true;
-                if let Err(e) = conn.shutdown(0).await {
+                if let Err(e) = conn.shutdown(GOAWAY_AFTER_LAST).await {
                     log_connection_error(&e, info);
                     break;
                 }
@@ -111,7 +127,7 @@ pub(crate) async fn serve<H: HttpService>(
             _ = &mut idle, if streams.is_empty() && !closing => {
                 tracing::debug!(peer = %info.peer, "idle HTTP/3 connection closed");
                 closing = true;
-                if let Err(e) = conn.shutdown(0).await {
+                if let Err(e) = conn.shutdown(GOAWAY_AFTER_LAST).await {
                     log_connection_error(&e, info);
                     break;
                 }
@@ -120,7 +136,17 @@ pub(crate) async fn serve<H: HttpService>(
     }
     // A connection error ends the streams too; let them finish what they can.
     while streams.next().await.is_some() {}
+    // A finished response is only queued in `quinn`, not yet delivered, and closing the
+    // connection discards whatever is unsent or unacknowledged: closing at once cut the last
+    // responses short (seen on graceful shutdown with large responses in flight). Neither `h3`
+    // nor `h3-quinn` exposes the streams' acknowledgement, so give the client time to receive
+    // them — it usually closes the connection itself once it holds its responses after a
+    // GOAWAY — bounded by a few round trips (a client that never closes costs that long).
+    // `conn` is still alive here: dropping it closes the connection too.
+    let linger = (quic.rtt() * 8).clamp(MIN_LINGER, MAX_LINGER);
+    let _ = tokio::time::timeout(linger, quic.closed()).await;
     quic.close(H3_NO_ERROR, b"");
+    drop(conn);
 }
 
 /// Logs why a connection ended: at `warn` when the client broke the protocol, at `debug`
