@@ -10,8 +10,10 @@
 //! Deadlines: the client's control stream and SETTINGS must arrive within the read timeout,
 //! each request head too; a connection without requests for the idle timeout is sent GOAWAY
 //! and closed (QUIC's own idle timeout ends one that carries no packets at all). On graceful
-//! shutdown the driver sends GOAWAY (no request beyond the last accepted one is taken), serves
-//! the open streams to their end and closes the connection with `H3_NO_ERROR`. A client's
+//! shutdown the driver sends GOAWAY (its ID one past the last accepted request; later streams
+//! are refused with `H3_REQUEST_REJECTED`), serves the open streams to their end, gives the
+//! client a few round trips to receive the last responses and close, and closes the connection
+//! with `H3_NO_ERROR`. A client's
 //! protocol error is answered by `h3` with the RFC 9114 code, logged at `warn`; the other
 //! connections are not disturbed.
 
