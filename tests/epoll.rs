@@ -67,8 +67,20 @@ mod http2_shutdown;
 #[path = "http2_timeouts.rs"]
 mod http2_timeouts;
 #[cfg(feature = "http3")]
+#[path = "http3_bad_input.rs"]
+mod http3_bad_input;
+#[cfg(feature = "http3")]
+#[path = "http3_python.rs"]
+mod http3_python;
+#[cfg(feature = "http3")]
 #[path = "http3_reload.rs"]
 mod http3_reload;
+#[cfg(feature = "http3")]
+#[path = "http3_shutdown.rs"]
+mod http3_shutdown;
+#[cfg(feature = "http3")]
+#[path = "http3_zero_rtt.rs"]
+mod http3_zero_rtt;
 #[path = "lifecycle.rs"]
 mod lifecycle;
 #[path = "multipart.rs"]

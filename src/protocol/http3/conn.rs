@@ -10,13 +10,15 @@
 //! Deadlines: the client's control stream and SETTINGS must arrive within the read timeout,
 //! each request head too; a connection without requests for the idle timeout is sent GOAWAY
 //! and closed (QUIC's own idle timeout ends one that carries no packets at all). On graceful
-//! shutdown the driver sends GOAWAY (no request beyond the last accepted one is taken), serves
-//! the open streams to their end, gives the client up to the linger time to receive the last
-//! responses and close, and closes the connection with `H3_NO_ERROR`. A client's
+//! shutdown the driver sends GOAWAY (its ID one past the last accepted request; later streams
+//! are refused with `H3_REQUEST_REJECTED`), serves the open streams to their end, gives the
+//! client a few round trips to receive the last responses and close, and closes the connection
+//! with `H3_NO_ERROR`. A client's
 //! protocol error is answered by `h3` with the RFC 9114 code, logged at `warn`; the other
 //! connections are not disturbed.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
@@ -33,6 +35,18 @@ use crate::transport::Shutdown;
 
 /// `H3_NO_ERROR` as a QUIC application close code.
 const H3_NO_ERROR: quinn::VarInt = quinn::VarInt::from_u32(0x100);
+
+/// Bounds of the wait for the client to close, after the last response, before the server
+/// closes the connection itself (see the end of [`serve`]).
+const MIN_LINGER: Duration = Duration::from_millis(250);
+const MAX_LINGER: Duration = Duration::from_secs(2);
+
+/// The GOAWAY argument of `h3`'s `shutdown`: `h3` sends the last accepted stream's ID plus
+/// this many requests. With 0 it named the last accepted request itself, which tells the
+/// client that request was *not* processed (RFC 9114 §5.2: the ID is the first request not
+/// processed), inviting a retry of a request the server serves anyway. With 1 the ID is one
+/// past it; `h3` still takes that one stream, which [`serve`] then refuses.
+const GOAWAY_AFTER_LAST: usize = 1;
 
 /// Serves HTTP/3 on `qc` until the connection closes.
 pub(crate) async fn serve<H: HttpService>(
@@ -93,7 +107,10 @@ pub(crate) async fn serve<H: HttpService>(
                     let ex = pool
                         .pop()
                         .unwrap_or_else(|| Box::new(service.new_exchange(info)));
-                    streams.push(serve_stream(service, ex, resolver, &early, h1, info));
+                    // After our GOAWAY every new stream is at or past its ID, i.e. one the
+                    // client was told is not processed: refused (H3_REQUEST_REJECTED).
+                    let refused = closing;
+                    streams.push(serve_stream(service, ex, resolver, &early, h1, info, refused));
                 }
                 // GOAWAY exchanged and every accepted request answered.
                 Ok(None) => break,
@@ -104,7 +121,7 @@ pub(crate) async fn serve<H: HttpService>(
             },
             _ = &mut draining, if !closing => {
                 closing = true;
-                if let Err(e) = conn.shutdown(0).await {
+                if let Err(e) = conn.shutdown(GOAWAY_AFTER_LAST).await {
                     log_connection_error(&e, info);
                     break;
                 }
@@ -112,7 +129,7 @@ pub(crate) async fn serve<H: HttpService>(
             _ = &mut idle, if streams.is_empty() && !closing => {
                 tracing::debug!(peer = %info.peer, "idle HTTP/3 connection closed");
                 closing = true;
-                if let Err(e) = conn.shutdown(0).await {
+                if let Err(e) = conn.shutdown(GOAWAY_AFTER_LAST).await {
                     log_connection_error(&e, info);
                     break;
                 }
@@ -121,13 +138,17 @@ pub(crate) async fn serve<H: HttpService>(
     }
     // A connection error ends the streams too; let them finish what they can.
     while streams.next().await.is_some() {}
-    if closing {
-        // The last responses may still be in flight, and closing discards what the client has
-        // not acknowledged: give it up to the linger time to take them and close itself (a
-        // client closes once GOAWAY came and its requests are answered).
-        let _ = tokio::time::timeout(h1.linger, quic.closed()).await;
-    }
+    // A finished response is only queued in `quinn`, not yet delivered, and closing the
+    // connection discards whatever is unsent or unacknowledged: closing at once cut the last
+    // responses short (seen on graceful shutdown with large responses in flight). Neither `h3`
+    // nor `h3-quinn` exposes the streams' acknowledgement, so give the client time to receive
+    // them — it usually closes the connection itself once it holds its responses after a
+    // GOAWAY — bounded by a few round trips (a client that never closes costs that long).
+    // `conn` is still alive here: dropping it closes the connection too.
+    let linger = (quic.rtt() * 8).clamp(MIN_LINGER, MAX_LINGER);
+    let _ = tokio::time::timeout(linger, quic.closed()).await;
     quic.close(H3_NO_ERROR, b"");
+    drop(conn);
 }
 
 /// Logs why a connection ended: at `warn` when the client broke the protocol, at `debug`

@@ -41,7 +41,8 @@ const TOO_EARLY: Rejection = Rejection::new(
 );
 
 /// Serves one stream on `ex` and hands the exchange back for reuse. `early` is true while the
-/// connection's handshake is incomplete (0-RTT).
+/// connection's handshake is incomplete (0-RTT). `refused`: the stream arrived after our
+/// GOAWAY; it is reset with `H3_REQUEST_REJECTED` (RFC 9114 §5.2) once its head is read.
 pub(crate) async fn serve_stream<H: HttpService>(
     service: &H,
     mut ex: Box<H::Exchange>,
@@ -49,7 +50,18 @@ pub(crate) async fn serve_stream<H: HttpService>(
     early: &AtomicBool,
     cfg: &H1Config,
     info: ConnInfo,
+    refused: bool,
 ) -> Box<H::Exchange> {
+    if refused {
+        // `h3` can only reset a stream once the head is read.
+        if let Ok(Ok((_, mut stream))) =
+            tokio::time::timeout(cfg.read_timeout, resolver.resolve_request()).await
+        {
+            stream.stop_sending(Code::H3_REQUEST_REJECTED);
+            stream.stop_stream(Code::H3_REQUEST_REJECTED);
+        }
+        return ex;
+    }
     handle(service, &mut *ex, resolver, early, cfg, info).await;
     ex.reset();
     ex
