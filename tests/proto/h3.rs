@@ -78,26 +78,44 @@ impl H3Client {
         req: http::Request<()>,
         body: Option<Bytes>,
     ) -> Result<Reply, h3::error::StreamError> {
-        let mut stream = self.send.send_request(req).await?;
-        if let Some(body) = body {
-            stream.send_data(body).await?;
-        }
-        stream.finish().await?;
-        let resp = stream.recv_response().await?;
-        let mut got = BytesMut::new();
-        while let Some(mut chunk) = stream.recv_data().await? {
-            got.extend_from_slice(&chunk.copy_to_bytes(chunk.remaining()));
-        }
-        let trailers = stream.recv_trailers().await?;
-        Ok(Reply {
-            status: resp.status().as_u16(),
-            version: resp.version(),
-            headers: resp.headers().clone(),
-            body: got.freeze(),
-            trailers,
-        })
+        exchange_on(&mut self.send, req, body).await
     }
 
+    /// A handle that opens requests on this connection, for concurrent requests
+    /// ([`exchange_on`]).
+    pub fn sender(&self) -> SendRequest<h3_quinn::OpenStreams, Bytes> {
+        self.send.clone()
+    }
+}
+
+/// One request and its whole response on a connection's `send` handle (see
+/// [`H3Client::exchange`]).
+pub async fn exchange_on(
+    send: &mut SendRequest<h3_quinn::OpenStreams, Bytes>,
+    req: http::Request<()>,
+    body: Option<Bytes>,
+) -> Result<Reply, h3::error::StreamError> {
+    let mut stream = send.send_request(req).await?;
+    if let Some(body) = body {
+        stream.send_data(body).await?;
+    }
+    stream.finish().await?;
+    let resp = stream.recv_response().await?;
+    let mut got = BytesMut::new();
+    while let Some(mut chunk) = stream.recv_data().await? {
+        got.extend_from_slice(&chunk.copy_to_bytes(chunk.remaining()));
+    }
+    let trailers = stream.recv_trailers().await?;
+    Ok(Reply {
+        status: resp.status().as_u16(),
+        version: resp.version(),
+        headers: resp.headers().clone(),
+        body: got.freeze(),
+        trailers,
+    })
+}
+
+impl H3Client {
     /// `GET https://localhost{path}`.
     pub async fn get(&mut self, path: &str) -> Reply {
         let req = http::Request::get(format!("https://localhost{path}"))

@@ -194,6 +194,13 @@ async fn serve_request<H: HttpService>(
                         }
                     }
                     Err(BodyStop::Gone | BodyStop::Dropped) => return Outcome::Gone,
+                    // After a timed-out read the QUIC stream sits in h3-quinn's cancelled read,
+                    // where `stop_sending` would panic (h3-quinn 0.0.10 unwraps it) and take the
+                    // whole connection down: the receiving half is dropped instead, which stops
+                    // the stream all the same (quinn sends STOP_SENDING).
+                    Err(BodyStop::Timeout) => {
+                        return Outcome::Refuse(refusal(BodyStop::Timeout), None)
+                    }
                     Err(stop) => return Outcome::Refuse(refusal(stop), Some(Box::new(recv))),
                 }
             }
