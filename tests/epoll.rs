@@ -66,6 +66,18 @@ mod http2_shutdown;
 #[cfg(feature = "http2")]
 #[path = "http2_timeouts.rs"]
 mod http2_timeouts;
+#[cfg(feature = "http3")]
+#[path = "http3.rs"]
+mod http3;
+#[cfg(feature = "http3")]
+#[path = "http3_alt_svc.rs"]
+mod http3_alt_svc;
+#[cfg(feature = "http3")]
+#[path = "http3_app.rs"]
+mod http3_app;
+#[cfg(feature = "http3")]
+#[path = "http3_limits.rs"]
+mod http3_limits;
 #[path = "lifecycle.rs"]
 mod lifecycle;
 #[path = "multipart.rs"]
