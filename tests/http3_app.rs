@@ -9,7 +9,9 @@ mod proto;
 use common::*;
 use khz::prelude::*;
 use proto::h3::h3_connect;
-use proto::{server_tls_config, test_cert, Proto, Reply};
+use proto::{server_tls_config, test_cert};
+#[cfg(feature = "macros")]
+use proto::{Proto, Reply};
 
 /// Server middleware: marks the response after the chain ran.
 async fn outer(ctx: &mut RequestContext) {
@@ -71,7 +73,17 @@ fn app() -> Server {
     s
 }
 
+/// A request (path, headers, body) and the status it must get.
+#[cfg(feature = "macros")]
+type Case = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+    u16,
+);
+
 /// What must be equal between protocols: status, body and the content headers.
+#[cfg(feature = "macros")]
 fn shape(r: &Reply) -> (u16, Option<&str>, Option<&str>, String) {
     (
         r.status,
@@ -114,17 +126,17 @@ async fn binding_and_validation_errors_are_rendered_as_over_http2() {
         .client(handle.http3_addr().expect("HTTP/3 on"))
         .await;
     let mut h2 = Proto::H2Tls.client(handle.local_addr()).await;
-    let json = [("content-type", "application/json")];
-    let json_accept = [
+    const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+    const JSON_ACCEPT: &[(&str, &str)] = &[
         ("content-type", "application/json"),
         ("accept", "application/json"),
     ];
-    let cases: [(&str, &[(&str, &str)], &str, u16); 6] = [
-        ("/notes/7?size=3", &json, r#"{"title":"t"}"#, 201),
-        ("/notes/7?size=300", &json, r#"{"title":"t"}"#, 400),
-        ("/notes/x?size=3", &json, r#"{"title":"t"}"#, 400),
-        ("/notes/7?size=3", &json, r#"{"title":"#, 400),
-        ("/notes/7?size=300", &json_accept, r#"{"title":"t"}"#, 400),
+    let cases: [Case; 6] = [
+        ("/notes/7?size=3", JSON, r#"{"title":"t"}"#, 201),
+        ("/notes/7?size=300", JSON, r#"{"title":"t"}"#, 400),
+        ("/notes/x?size=3", JSON, r#"{"title":"t"}"#, 400),
+        ("/notes/7?size=3", JSON, r#"{"title":"#, 400),
+        ("/notes/7?size=300", JSON_ACCEPT, r#"{"title":"t"}"#, 400),
         (
             "/notes/7?size=3",
             &[("content-type", "text/csv")],
@@ -146,12 +158,7 @@ async fn binding_and_validation_errors_are_rendered_as_over_http2() {
     }
     // The JSON rendering names the field.
     let r = h3
-        .request(
-            "POST",
-            "/notes/7?size=300",
-            &json_accept,
-            r#"{"title":"t"}"#,
-        )
+        .request("POST", "/notes/7?size=300", JSON_ACCEPT, r#"{"title":"t"}"#)
         .await;
     assert!(r.text().contains("size"), "{}", r.text());
 }
