@@ -378,33 +378,21 @@ impl HttpClient {
         body: impl Into<Bytes>,
     ) -> Reply {
         let h2 = !matches!(self.sender, Sender::H1(_));
-        // HTTP/2 and HTTP/3 carry the host in :authority, from an absolute URI.
-        #[cfg(feature = "http3")]
-        let scheme = if matches!(self.sender, Sender::H3(_)) {
-            "https"
-        } else {
-            "http"
-        };
-        #[cfg(not(feature = "http3"))]
-        let scheme = "http";
-        let uri = if h2 {
-            format!("{scheme}://khz.test{path}")
-        } else {
-            path.to_owned()
-        };
         #[cfg(feature = "http3")]
         let h3 = matches!(self.sender, Sender::H3(_));
         #[cfg(not(feature = "http3"))]
         let h3 = false;
-        // HTTP/3 carries the host as the authority (`h3` refuses a `Host` that contradicts
-        // it): a given host becomes the request's authority.
         let host = headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("host"))
             .map(|(_, v)| *v);
-        let uri = match host {
-            Some(host) if h3 => format!("https://{host}{path}"),
-            _ => uri,
+        // HTTP/2 and HTTP/3 carry the host in :authority, from an absolute URI. Over HTTP/3 a
+        // given `Host` becomes the authority (`h3` refuses a `Host` that contradicts it).
+        let uri = match (h2, h3, host) {
+            (_, true, Some(host)) => format!("https://{host}{path}"),
+            (_, true, None) => format!("https://khz.test{path}"),
+            (true, false, _) => format!("http://khz.test{path}"),
+            (false, false, _) => path.to_owned(),
         };
         let mut b = hyper::Request::builder().method(method).uri(uri);
         if !h2 && host.is_none() {
