@@ -3,20 +3,22 @@
 //! `max_header_bytes` is 431 (answered by `h3` itself, so the request is written by hand: the
 //! `h3` client refuses to send it once it knows the server's limit), and a body that stalls
 //! past the read timeout is 408. Each refusal ends only its stream: the next request on the
-//! same connection is served.
+//! same connection is served. `http3_max_concurrent_streams` bounds the requests in flight.
 #![cfg(feature = "http3")]
 
 mod common;
 mod proto;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use common::*;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use khz::prelude::*;
-use proto::h3::{h3_connect, H3Client};
+use proto::h3::{exchange_on, h3_connect, H3Client};
 use proto::{server_tls_config, test_cert};
+use tokio::sync::{watch, Semaphore};
 
 /// Reads the streamed body to its end: its length, or the body error's status.
 async fn count(ctx: &mut RequestContext) {
@@ -337,4 +339,71 @@ async fn a_too_large_header_section_is_431_and_the_connection_goes_on() {
         .expect("in time");
     assert_eq!(big, "431");
     still_serving(&mut c).await;
+}
+
+// ----- concurrent streams -------------------------------------------------------------------
+
+/// The requests inside the handler (told to the test) and the permits that let them leave.
+struct Gate {
+    inside: watch::Sender<usize>,
+    leave: Arc<Semaphore>,
+}
+
+/// Counts itself in, then waits for a permit from the test.
+async fn gated(ctx: &mut RequestContext) {
+    let Some(gate) = ctx.state::<Gate>() else {
+        return ctx.status(StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    gate.inside.send_modify(|n| *n += 1);
+    let _ = gate.leave.acquire().await.map(|p| p.forget());
+    ctx.string(StatusCode::OK, "left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_concurrent_streams_bounds_the_requests_in_flight() {
+    let (inside, mut seen) = watch::channel(0usize);
+    let leave = Arc::new(Semaphore::new(0));
+    let gate = Gate {
+        inside,
+        leave: leave.clone(),
+    };
+    let s = server()
+        .tls(server_tls_config(test_cert()))
+        .http3(true)
+        .http3_max_concurrent_streams(2)
+        .with_state(gate);
+    s.get("/gated", gated);
+    let handle = try_start(s).await.expect("server starts");
+    let mut c = h3_connect(handle.http3_addr().expect("HTTP/3 on")).await;
+    let spawn = |send: &H3Client| {
+        let mut send = send.sender();
+        tokio::spawn(async move {
+            let req = http::Request::get("https://localhost/gated")
+                .body(())
+                .unwrap();
+            tokio::time::timeout(GUARD, exchange_on(&mut send, req, None))
+                .await
+                .expect("answered in time")
+                .expect("exchange")
+        })
+    };
+    let first = [spawn(&c), spawn(&c)];
+    tokio::time::timeout(GUARD, seen.wait_for(|n| *n == 2))
+        .await
+        .expect("two requests inside in time")
+        .expect("server state alive");
+    // Both streams are open: the client has no credit for a third one (QUIC stream limit), so
+    // opening one cannot complete until one of them ends.
+    assert!(
+        c.conn.open_bi().now_or_never().is_none(),
+        "a third request stream was allowed"
+    );
+    leave.add_permits(2);
+    for t in first {
+        assert_eq!(t.await.expect("task").text(), "left");
+    }
+    // Their streams are closed: requests go through again.
+    leave.add_permits(1);
+    assert_eq!(c.get("/gated").await.text(), "left");
+    assert_eq!(*seen.borrow(), 3);
 }
