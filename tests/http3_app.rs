@@ -1,6 +1,7 @@
 //! The app layer over HTTP/3 (feature `http3`): server and group middleware run around the
-//! handler, and binding and validation errors are rendered exactly as over HTTP/2 (the same
-//! server answers both: HTTP/2 over TLS on TCP, HTTP/3 on UDP).
+//! handler, binding and validation errors are rendered exactly as over HTTP/2 (the same server
+//! answers both: HTTP/2 over TLS on TCP, HTTP/3 on UDP), a handler asking for upgrade or
+//! hijack gets a 500 (as over HTTP/2), and `http3(true)` without TLS does not start.
 #![cfg(feature = "http3")]
 
 mod common;
@@ -61,6 +62,15 @@ async fn create(ctx: &mut RequestContext) -> khz::Result<()> {
     Ok(())
 }
 
+async fn upgrade_attempt(ctx: &mut RequestContext) {
+    ctx.upgrade("echo", |_io| async move {});
+}
+
+async fn hijack_attempt(ctx: &mut RequestContext) {
+    ctx.string(StatusCode::OK, "head+body ");
+    ctx.hijack(|_io| async move {});
+}
+
 fn app() -> Server {
     let s = server().tls(server_tls_config(test_cert())).http3(true);
     s.middleware(outer);
@@ -68,6 +78,8 @@ fn app() -> Server {
     let g = s.group("/g");
     g.middleware(group_auth);
     g.get("/me", me);
+    s.get("/upgrade", upgrade_attempt);
+    s.get("/hijack", hijack_attempt);
     #[cfg(feature = "macros")]
     s.post("/notes/:id", create);
     s
@@ -161,4 +173,31 @@ async fn binding_and_validation_errors_are_rendered_as_over_http2() {
         .request("POST", "/notes/7?size=300", JSON_ACCEPT, r#"{"title":"t"}"#)
         .await;
     assert!(r.text().contains("size"), "{}", r.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_and_hijack_over_http3_are_a_500() {
+    let handle = try_start(app()).await.expect("starts");
+    let mut c = h3_connect(handle.http3_addr().expect("HTTP/3 on")).await;
+    for path in ["/upgrade", "/hijack"] {
+        let r = c.get(path).await;
+        assert_eq!(r.status, 500, "{path}");
+        assert_eq!(
+            r.text(),
+            "connection upgrade is not available over HTTP/3",
+            "{path}"
+        );
+    }
+    assert_eq!(c.get("/ok").await.status, 200, "the connection goes on");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http3_without_tls_is_refused_at_start() {
+    let s = server().http3(true);
+    s.get("/ok", ok);
+    let err = match try_start(s).await {
+        Ok(_) => panic!("http3(true) without TLS must not start"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("http3(true) needs TLS"), "{err}");
 }
