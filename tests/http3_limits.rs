@@ -407,3 +407,39 @@ async fn max_concurrent_streams_bounds_the_requests_in_flight() {
     assert_eq!(c.get("/gated").await.text(), "left");
     assert_eq!(*seen.borrow(), 3);
 }
+
+// ----- a request abandoned mid-body ---------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_reset_mid_body_is_reset_back_and_the_connection_goes_on() {
+    let (_h, mut c) = limited(Duration::from_secs(10)).await;
+    let req = http::Request::post("https://localhost/echo")
+        .header("content-length", "100")
+        .header("expect", "100-continue")
+        .body(())
+        .unwrap();
+    let fut = async {
+        let mut stream = c.send.send_request(req).await.expect("request sent");
+        // The interim response: the server has the head and waits for the body.
+        let interim = stream.recv_response().await.expect("100 Continue");
+        assert_eq!(interim.status(), 100);
+        stream
+            .send_data(Bytes::from_static(b"hello"))
+            .await
+            .expect("DATA");
+        stream.stop_stream(h3::error::Code::H3_REQUEST_CANCELLED);
+        // The server gives the request up and says so by resetting the stream; a stream that
+        // simply ended without a response would be a connection error for the client.
+        stream.recv_response().await
+    };
+    let err = tokio::time::timeout(GUARD, fut)
+        .await
+        .expect("in time")
+        .expect_err("no response to an abandoned request");
+    assert!(!err.is_h3_no_error(), "{err}");
+    assert!(
+        !matches!(err, h3::error::StreamError::ConnectionError { .. }),
+        "only the stream ends: {err}"
+    );
+    still_serving(&mut c).await;
+}

@@ -96,7 +96,14 @@ async fn handle<H: HttpService>(
                 return response::send(ex.response_mut(), &mut send, cfg, head_only).await
             }
             Outcome::Refuse(r, recv) => (r, recv),
-            Outcome::Gone => return,
+            Outcome::Gone => {
+                // The client gave up on the request (reset its half, or went away): reset ours
+                // too. Dropped as it is, quinn would *finish* it — a clean end without a
+                // response, which h3 clients take as a connection error (H3_FRAME_UNEXPECTED)
+                // that ends their other requests too.
+                send.stop_stream(Code::H3_REQUEST_CANCELLED);
+                return;
+            }
         },
     };
     Box::pin(refuse(
