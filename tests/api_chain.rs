@@ -55,7 +55,7 @@ async fn trail_handler(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn route_middleware_runs_inside_group_and_server_middleware() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         s.middleware(server_mark);
         let g = s.group("/g").middleware(group_mark);
@@ -122,7 +122,7 @@ async fn where_am_i(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_side_by_side_keep_their_own_middleware() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         let v1 = s.group("/v1").middleware(tag_a);
         let v2 = s.group("/v2").middleware(tag_b);
@@ -155,7 +155,7 @@ async fn auth(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reopened_group_is_still_protected() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         s.group("/api").middleware(auth);
         s.get("/open", where_am_i);
@@ -204,7 +204,7 @@ async fn secret(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_middleware_that_answers_ends_the_chain_one_that_writes_nothing_does_not() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         s.get("/guarded", secret).middleware(forgetful_auth);
         s.get("/quiet", secret).middleware(quiet);

@@ -1,5 +1,5 @@
 //! Fallible handlers and error rendering as a user meets them, through a real server over every
-//! protocol (`Proto::all()`: HTTP/1.1, h2c, HTTP/2 over TLS): handlers returning `Result` (a
+//! protocol (`Proto::all_with_h3()`: HTTP/1.1, h2c, HTTP/2 over TLS, HTTP/3): handlers returning `Result` (a
 //! user error type with its own status and rendering, `khz::Error::status`, a bind error, an
 //! opaque `BoxError` that must not leak internals, `or_status`), the error seen by outer
 //! middleware, protocol rejections rendered as JSON and seen by server middleware, a custom
@@ -126,7 +126,7 @@ fn json_of(body: &[u8]) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn result_handlers_answer_with_their_errors() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let (_h, addr) = proto.start(result_server()).await;
         let mut c = proto.client(addr).await;
 
@@ -215,7 +215,7 @@ async fn result_handlers_answer_with_their_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outer_middleware_sees_the_error_after_next() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let (_h, addr) = proto.start(result_server()).await;
         let mut c = proto.client(addr).await;
 
@@ -262,7 +262,7 @@ fn recorder(seen: Seen) -> impl Handler {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_413_is_json_for_json_clients_and_seen_by_middleware() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let seen = Seen::default();
         let s = server().max_request_body_size(16);
         s.middleware(recorder(seen.clone()));
@@ -359,7 +359,7 @@ async fn json_guard(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abort_with_status_json_stops_the_chain_and_sends_raw_json() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         s.middleware(error_probe);
         s.get("/secret", secret).middleware(json_guard);

@@ -163,7 +163,7 @@ const JSON_HEADERS: &str =
 
 #[tokio::test]
 async fn every_source_over_a_socket() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         s.middleware(after);
         s.post("/notes/:note_id", create_note);

@@ -4,7 +4,8 @@
 //! `BodyError`s; a handler that leaves its body unread gets its answer through and the connection
 //! closes; a fully read body keeps the connection alive for the next request.
 //!
-//! The tests that do not depend on HTTP/1.1 framing run over every protocol (`Proto::all()`);
+//! The tests that do not depend on HTTP/1.1 framing run over every protocol
+//! (`Proto::all_with_h3()`, HTTP/3 included);
 //! chunked framing, pipelining and 100-continue bytes are checked over raw sockets.
 
 mod common;
@@ -102,7 +103,7 @@ fn expected(body: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn body_far_over_the_memory_limit_is_streamed_in_chunks() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let addr = serve_proto(proto, |s| s).await;
         let body = payload(8 * 1024 * 1024);
         let mut c = proto.client(addr).await;
@@ -161,7 +162,7 @@ async fn chunked_body_is_streamed_and_the_connection_reused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streaming_every_route_server_wide() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let addr = serve_proto(proto, |s| s.stream_request_body(true)).await;
         let body = payload(200 * 1024);
         let mut c = proto.client(addr).await;
@@ -174,7 +175,7 @@ async fn streaming_every_route_server_wide() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_bodies_on_a_streamed_route_arrive_too() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let addr = serve_proto(proto, |s| s).await;
         let mut c = proto.client(addr).await;
         let r = c.request("POST", "/digest", &[], "hello").await;
@@ -271,7 +272,7 @@ async fn peer_closing_mid_body_is_reported_as_incomplete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_body_collects_up_to_the_memory_limit() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let addr = serve_proto(proto, |s| s).await;
         let mut c = proto.client(addr).await;
         let r = c.request("POST", "/collect", &[], payload(40_000)).await;

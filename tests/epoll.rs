@@ -67,8 +67,20 @@ mod http2_shutdown;
 #[path = "http2_timeouts.rs"]
 mod http2_timeouts;
 #[cfg(feature = "http3")]
+#[path = "http3.rs"]
+mod http3;
+#[cfg(feature = "http3")]
+#[path = "http3_alt_svc.rs"]
+mod http3_alt_svc;
+#[cfg(feature = "http3")]
+#[path = "http3_app.rs"]
+mod http3_app;
+#[cfg(feature = "http3")]
 #[path = "http3_bad_input.rs"]
 mod http3_bad_input;
+#[cfg(feature = "http3")]
+#[path = "http3_limits.rs"]
+mod http3_limits;
 #[cfg(feature = "http3")]
 #[path = "http3_python.rs"]
 mod http3_python;

@@ -1,7 +1,7 @@
 //! Urlencoded POST forms through a real server: `post_form`, `post_form_all`, `post_form_or`,
 //! `post_args` and `form_value` (query → post form), percent and `+` decoding, content types
 //! that are not forms, and forms on a streamed route after `read_body` — over every protocol
-//! (`Proto::all()`).
+//! (`Proto::all_with_h3()`).
 
 mod common;
 mod proto;
@@ -52,7 +52,7 @@ const FORM: &str = "application/x-www-form-urlencoded";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_all_values_and_defaults() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve(proto).await;
         let v = post(at, "/form", FORM, "name=ann&tag=a&tag=b&empty=&tag=c").await;
         assert_eq!(v["name"], "ann");
@@ -69,7 +69,7 @@ async fn values_all_values_and_defaults() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn percent_and_plus_decoding() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve(proto).await;
         let v = post(
             at,
@@ -85,7 +85,7 @@ async fn percent_and_plus_decoding() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn form_value_prefers_the_query_then_the_post_form() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve(proto).await;
         let v = post(at, "/form?q=from-query&page=2", FORM, "q=from-form").await;
         assert_eq!(v["q"], "from-query");
@@ -99,7 +99,7 @@ async fn form_value_prefers_the_query_then_the_post_form() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_of_other_content_types_are_not_forms() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve(proto).await;
         for ct in [
             "application/json",
@@ -121,7 +121,7 @@ async fn bodies_of_other_content_types_are_not_forms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streamed_route_reads_the_form_after_read_body() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve(proto).await;
         let v = post(at, "/streamed", FORM, "name=streamed&tag=x").await;
         assert_eq!(v["name"], "streamed");

@@ -2,8 +2,8 @@
 //! typed per-request keys, shared state, request accessors, renderers (string, data, JSON,
 //! redirect, streams), header injection refusal, closure handlers, and `khz::ut`.
 //!
-//! The protocol-independent tests run over every protocol (`Proto::all()`: HTTP/1.1, h2c and
-//! HTTP/2 over TLS) through hyper's client; those about HTTP/1.1 framing (pipelining, chunk
+//! The protocol-independent tests run over every protocol (`Proto::all_with_h3()`: HTTP/1.1, h2c,
+//! HTTP/2 over TLS, HTTP/3) through hyper's and h3's clients; those about HTTP/1.1 framing (pipelining, chunk
 //! boundaries, a truncated chunked body) use raw sockets.
 
 mod common;
@@ -86,7 +86,7 @@ async fn panic_is_500_for_that_request_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_panics_do_not_disturb_concurrent_requests() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         s.get("/ok", ok);
         s.get("/panic", boom);
@@ -155,7 +155,7 @@ async fn counted(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abort_stops_the_chain() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server().with_state(HandlerRuns::default());
         s.middleware(note_abort);
         let g = s.group("/private");
@@ -201,7 +201,7 @@ async fn count(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aborted_requests_never_reach_the_handler() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server().with_state(HandlerRuns::default());
         s.middleware(guard);
         s.get("/thing", counted);
@@ -246,7 +246,7 @@ async fn whoami(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_keys_flow_from_middleware_and_reset_per_request() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         s.middleware(identify);
         s.get("/me", whoami);
@@ -278,7 +278,7 @@ async fn hit(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_state_is_seen_by_every_connection() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server()
             .with_state(Hits(AtomicUsize::new(0)))
             .with_state(AppName("first"))
@@ -340,7 +340,7 @@ async fn inspect(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_accessors() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         s.post("/in/:seg", inspect);
         let (_handle, addr) = proto.start(s).await;
@@ -438,7 +438,7 @@ async fn header_injection(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renderers() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         s.get("/json", render_json);
         s.get("/data", render_data);
@@ -571,7 +571,7 @@ async fn failing_stream_ends_the_connection_without_a_last_chunk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closure_handlers_capture_state() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let greeting = Arc::new(String::from("hello from a closure"));
         let calls = Arc::new(AtomicUsize::new(0));
         let calls_in = calls.clone();

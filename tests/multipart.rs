@@ -283,7 +283,7 @@ fn form_type() -> String {
 
 /// Posts a multipart body on a fresh connection; returns the response.
 async fn post(at: At, target: &str, body: &[u8]) -> Resp {
-    if at.proto.is_h2() {
+    if at.proto.is_h2() || at.proto.is_h3() {
         let ct = form_type();
         let headers = [("content-type", ct.as_str())];
         return at.request("POST", target, &headers, body.to_vec()).await;
@@ -311,7 +311,7 @@ fn temp_entries(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_fields_and_small_files_stay_in_memory() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s).await;
         let small = payload(1000);
@@ -361,7 +361,7 @@ async fn text_fields_and_small_files_stay_in_memory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_over_the_threshold_is_spooled_byte_exact_and_deleted_after_the_request() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s).await;
         let big = payload(THRESHOLD * 2 + 7);
@@ -400,7 +400,7 @@ async fn a_file_over_the_threshold_is_spooled_byte_exact_and_deleted_after_the_r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn save_uploaded_file_writes_exact_copies() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let out = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s).await;
@@ -443,7 +443,7 @@ async fn in_process_with_ut() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_many_times_the_body_limit_to_a_streamed_route_with_multipart_form() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let out = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s).await;
@@ -471,7 +471,7 @@ async fn upload_many_times_the_body_limit_to_a_streamed_route_with_multipart_for
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_many_times_the_body_limit_streamed_to_a_file_with_save_to() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let out = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s).await;
@@ -533,7 +533,7 @@ async fn the_streaming_reader_yields_a_large_part_in_chunks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persisted_files_outlive_the_request() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let out = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s).await;
@@ -552,7 +552,7 @@ async fn persisted_files_outlive_the_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumed_stream_cannot_be_parsed_again() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s).await;
         let r = post(at, "/s/twice", &body(&[text("a", "b")])).await;
@@ -630,7 +630,7 @@ async fn curl_uploads_files_and_fields() {
 
 /// Posts `body` with `content_type` and returns (status, text).
 async fn post_as(at: At, target: &str, content_type: &str, body: &[u8]) -> (u16, String) {
-    if at.proto.is_h2() {
+    if at.proto.is_h2() || at.proto.is_h3() {
         let headers = [("content-type", content_type)];
         let r = at.request("POST", target, &headers, body.to_vec()).await;
         return (r.status, String::from_utf8_lossy(&r.body).into_owned());
@@ -680,7 +680,7 @@ async fn wrong_content_type_is_415_and_no_boundary_is_400() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_parts_are_400_and_leave_no_temp_files() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s).await;
         let spooled = payload(THRESHOLD * 2);
@@ -733,7 +733,7 @@ async fn broken_parts_are_400_and_leave_no_temp_files() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_part_over_the_part_limit_is_413() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s.max_multipart_part_size(20_000)).await;
         let ok = payload(20_000);
@@ -791,7 +791,7 @@ async fn a_body_over_the_total_limit_is_413_announced_or_not() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_parts_than_allowed_is_413() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s.max_multipart_parts(3)).await;
         let three = body(&[text("a", "1"), text("b", "2"), text("c", "3")]);
@@ -815,7 +815,7 @@ async fn more_parts_than_allowed_is_413() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_render_as_json_too() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let temp = tempfile::tempdir().unwrap();
         let at = serve_with(proto, temp.path(), |s| s).await;
         let (status, text) = post_as(at, "/json", "text/plain", b"x").await;

@@ -2,7 +2,8 @@
 //! `indented_json`, `not_found`, `not_modified`, `sized_stream` (exact length; short and long
 //! streams close the connection), `file` / `file_attachment` headers and HEAD, and HTML
 //! templates (feature `templates`). JSON renderers and files run over every protocol
-//! (`Proto::all()`); the sized-stream framing checks are HTTP/1.1 bytes (HTTP/2: `http2.rs`).
+//! (`Proto::all_with_h3()`, HTTP/3 included); the sized-stream framing checks are HTTP/1.1
+//! bytes (HTTP/2: `http2.rs`).
 
 mod common;
 mod proto;
@@ -72,7 +73,7 @@ async fn too_long(ctx: &mut RequestContext) {
 
 #[tokio::test]
 async fn json_renderers() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server();
         s.get("/json", json);
         s.get("/pure", pure);
@@ -199,7 +200,7 @@ async fn attachment(ctx: &mut RequestContext) {
 
 #[tokio::test]
 async fn files_and_attachments() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let dir = tempfile::tempdir().unwrap();
         let report: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_be_bytes()).collect();
         std::fs::write(dir.path().join("report.pdf"), &report).unwrap();
@@ -236,7 +237,7 @@ async fn files_and_attachments() {
             (200, Some("800000"), 0)
         );
         // HTTP/1.1: the connection is still in sync after it.
-        if !proto.is_h2() {
+        if !proto.is_h2() && !proto.is_h3() {
             let mut c = Client::connect(at.addr).await;
             c.send("HEAD /file/report.pdf HTTP/1.1\r\nHost: x\r\n\r\n")
                 .await;

@@ -2,8 +2,8 @@
 //! catch-alls, groups with nested middleware (onion order), `any`, custom methods, HEAD falling
 //! back to GET, conflicts reported as errors, the route listing and `full_path`.
 //!
-//! Every end-to-end test runs over each protocol (`Proto::all()`: HTTP/1.1, h2c, HTTP/2 over
-//! TLS) through hyper's client: routing cannot tell them apart.
+//! Every end-to-end test runs over each protocol (`Proto::all_with_h3()`: HTTP/1.1, h2c, HTTP/2 over
+//! TLS, HTTP/3) through hyper's and h3's clients: routing cannot tell them apart.
 
 mod common;
 mod proto;
@@ -88,7 +88,7 @@ async fn serve_with(proto: Proto, configure: impl FnOnce(Server) -> Server) -> A
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_path_is_404() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve_with(proto, |s| s).await;
         let r = get(at, "/nowhere").await;
         assert_eq!(r.status, 404);
@@ -99,7 +99,7 @@ async fn unknown_path_is_404() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_method_is_404_by_default_and_405_with_allow_when_enabled() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve_with(proto, |s| s).await;
         let r = raw_request(at, "POST", "/users/1").await;
         assert_eq!(r.status, 404);
@@ -131,7 +131,7 @@ async fn wrong_method_is_404_by_default_and_405_with_allow_when_enabled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trailing_slash_redirects_keep_the_query() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve_with(proto, |s| s).await;
         let r = get(at, "/a/?x=1&y=%20").await;
         assert_eq!(r.status, 301);
@@ -159,7 +159,7 @@ async fn trailing_slash_redirects_keep_the_query() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixed_path_redirect_when_enabled() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve_with(proto, |s| s).await;
         assert_eq!(get(at, "/USERS/new").await.status, 404);
 
@@ -178,7 +178,7 @@ async fn fixed_path_redirect_when_enabled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parameters_and_priorities() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve_with(proto, |s| s).await;
         assert_eq!(get(at, "/users/42").await.text(), "/users/:id|id=42");
         assert_eq!(get(at, "/users/new").await.text(), "static new");
@@ -202,7 +202,7 @@ async fn parameters_and_priorities() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catch_all() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve_with(proto, |s| s).await;
         assert_eq!(
             get(at, "/static/css/site/app.css").await.text(),
@@ -217,7 +217,7 @@ async fn catch_all() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_and_custom_methods() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve_with(proto, |s| s).await;
         for m in ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"] {
             let r = raw_request(at, m, "/any").await;
@@ -244,7 +244,7 @@ async fn any_and_custom_methods() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn head_falls_back_to_get_without_body() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve_with(proto, |s| s).await;
         let mut c = proto.client(at.addr).await;
         let r = c.request("HEAD", "/users/42", &[], "").await;
@@ -310,7 +310,7 @@ async fn traced(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_group_middleware_runs_as_an_onion() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = bare_server();
         s.middleware(mw_server);
         {
@@ -358,7 +358,7 @@ async fn my_not_allowed(ctx: &mut RequestContext) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_no_route_and_no_method_handlers() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server().handle_method_not_allowed(true);
         s.get("/only-get", describe);
         s.no_route(my_not_found);
@@ -375,7 +375,7 @@ async fn custom_no_route_and_no_method_handlers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn base_path_prefixes_every_route() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let s = server().base_path("/api");
         s.get("/items/:id", describe);
         let at = start(proto, s).await;
@@ -466,7 +466,7 @@ fn routes_lists_every_route_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_decoding_to_invalid_utf8_is_400() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = serve_with(proto, |s| s).await;
         let r = get(at, "/users/%FF%FE").await;
         assert_eq!(r.status, 400);

@@ -4,7 +4,8 @@
 //! head, a failing producer never looks like a complete body, keep-alive comments flow while a
 //! producer is quiet, and a producer stops once its client is gone.
 //!
-//! What does not depend on HTTP/1.1 chunk framing runs over every protocol (`Proto::all()`).
+//! What does not depend on HTTP/1.1 chunk framing runs over every protocol
+//! (`Proto::all_with_h3()`, HTTP/3 included).
 
 mod common;
 mod proto;
@@ -165,7 +166,7 @@ async fn chunks_follow_flushes_and_the_rest_is_sent_at_the_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_write_copies_a_megabyte_intact() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let (addr, _) = serve_proto(proto).await;
         let r = proto.client(addr).await.get("/big").await;
         assert!(r.body == payload(1024 * 1024 + 3), "{proto}");
@@ -257,7 +258,7 @@ async fn producer_is_dropped_when_an_http2_client_resets_the_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_events_are_encoded_to_the_spec() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let (addr, _) = serve_proto(proto).await;
         let r = proto.client(addr).await.get("/events").await;
         assert_eq!(r.status, 200, "{proto}");
@@ -280,7 +281,7 @@ async fn sse_events_are_encoded_to_the_spec() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_resumes_after_last_event_id() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let (addr, _) = serve_proto(proto).await;
         let mut c = proto.client(addr).await;
         let r = c

@@ -47,7 +47,7 @@ fn trailer<'r>(r: &'r Resp, name: &str) -> Option<&'r str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trailers_follow_the_body_on_every_protocol() {
-    for proto in Proto::all() {
+    for proto in Proto::all_with_h3() {
         let at = At::start(proto, routes()).await;
         let r = at.get("/mem").await;
         assert_eq!((r.status, r.text().as_str()), (200, "hello"), "{proto}");

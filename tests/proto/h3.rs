@@ -78,17 +78,41 @@ impl H3Client {
         req: http::Request<()>,
         body: Option<Bytes>,
     ) -> Result<Reply, h3::error::StreamError> {
-        let mut stream = self.send.send_request(req).await?;
+        exchange_on(&mut self.send, req, body).await
+    }
+
+    /// A handle that opens requests on this connection, for concurrent requests
+    /// ([`exchange_on`]).
+    pub fn sender(&self) -> SendRequest<h3_quinn::OpenStreams, Bytes> {
+        self.send.clone()
+    }
+}
+
+/// One request and its whole response on a connection's `send` handle (see
+/// [`H3Client::exchange`]). The body goes out while the response is read: a server may answer
+/// before it has read the whole body and stop it with `STOP_SENDING` (RFC 9114 §4.1), so a
+/// failed send is not a failed exchange — the response decides.
+pub async fn exchange_on(
+    send: &mut SendRequest<h3_quinn::OpenStreams, Bytes>,
+    req: http::Request<()>,
+    body: Option<Bytes>,
+) -> Result<Reply, h3::error::StreamError> {
+    let (mut tx, mut rx) = send.send_request(req).await?.split();
+    let sending = tokio::spawn(async move {
         if let Some(body) = body {
-            stream.send_data(body).await?;
+            if tx.send_data(body).await.is_err() {
+                return;
+            }
         }
-        stream.finish().await?;
-        let resp = stream.recv_response().await?;
+        let _ = tx.finish().await;
+    });
+    let received = async {
+        let resp = rx.recv_response().await?;
         let mut got = BytesMut::new();
-        while let Some(mut chunk) = stream.recv_data().await? {
+        while let Some(mut chunk) = rx.recv_data().await? {
             got.extend_from_slice(&chunk.copy_to_bytes(chunk.remaining()));
         }
-        let trailers = stream.recv_trailers().await?;
+        let trailers = rx.recv_trailers().await?;
         Ok(Reply {
             status: resp.status().as_u16(),
             version: resp.version(),
@@ -97,7 +121,13 @@ impl H3Client {
             trailers,
         })
     }
+    .await;
+    // Whatever was not sent by the end of the response is not wanted.
+    sending.abort();
+    received
+}
 
+impl H3Client {
     /// `GET https://localhost{path}`.
     pub async fn get(&mut self, path: &str) -> Reply {
         let req = http::Request::get(format!("https://localhost{path}"))

@@ -1,7 +1,8 @@
 //! Protocol-parameterised end-to-end helpers: the same request/response assertions run over
 //! HTTP/1.1, h2c (HTTP/2 with prior knowledge on the cleartext port) and HTTP/2 over TLS
-//! (ALPN `h2`, feature `tls`), through hyper's client — so a handler test written once proves
-//! that handlers cannot tell the protocols apart.
+//! (ALPN `h2`, feature `tls`), through hyper's client, and — for the suites that opt in with
+//! [`Proto::all_with_h3`] — HTTP/3 over QUIC (feature `http3`) through the `h3` client of
+//! [`h3`] — so a handler test written once proves that handlers cannot tell the protocols apart.
 //!
 //! ```ignore
 //! for proto in Proto::all() {
@@ -46,6 +47,11 @@ pub enum Proto {
     /// HTTP/1.1 over TLS, chosen by ALPN.
     #[cfg(feature = "tls")]
     Http1Tls,
+    /// HTTP/3 over QUIC: TLS with the test certificate and `http3(true)` on a UDP port of its
+    /// own (`http3_port(0)`, so it cannot collide with another test's socket); the address a
+    /// test gets from [`Proto::start`] is the UDP one.
+    #[cfg(feature = "http3")]
+    H3,
 }
 
 impl fmt::Display for Proto {
@@ -146,6 +152,25 @@ impl Proto {
         ]
     }
 
+    /// [`all`](Self::all) and, with the `http3` feature, HTTP/3: for the suites whose tests do
+    /// not depend on a TCP connection (keep-alive, `Connection: close`, raw bytes).
+    pub fn all_with_h3() -> Vec<Proto> {
+        #[allow(unused_mut)]
+        let mut all = Proto::all();
+        #[cfg(feature = "http3")]
+        all.push(Proto::H3);
+        all
+    }
+
+    /// Whether requests go over HTTP/3.
+    pub fn is_h3(self) -> bool {
+        #[cfg(feature = "http3")]
+        if self == Proto::H3 {
+            return true;
+        }
+        false
+    }
+
     /// Whether requests go over HTTP/2.
     pub fn is_h2(self) -> bool {
         match self {
@@ -159,7 +184,9 @@ impl Proto {
 
     /// The version handlers see.
     pub fn version(self) -> http::Version {
-        if self.is_h2() {
+        if self.is_h3() {
+            http::Version::HTTP_3
+        } else if self.is_h2() {
             http::Version::HTTP_2
         } else {
             http::Version::HTTP_11
@@ -176,15 +203,26 @@ impl Proto {
             Proto::H2Tls => server.tls(server_tls_config(test_cert())),
             #[cfg(feature = "tls")]
             Proto::Http1Tls => server.tls(server_tls_config(test_cert())),
+            #[cfg(feature = "http3")]
+            Proto::H3 => server
+                .tls(server_tls_config(test_cert()))
+                .http3(true)
+                .http3_port(0),
         }
     }
 
-    /// Configures and starts `server` on the test crate's engine (`common::engine()`).
+    /// Configures and starts `server` on the test crate's engine (`common::engine()`); the
+    /// address is the one this protocol's client connects to (UDP for HTTP/3).
     pub async fn start(self, server: Server) -> (ServerHandle, SocketAddr) {
         let handle = super::common::try_start(self.configure(server))
             .await
             .expect("server starts");
         let addr = handle.local_addr();
+        #[cfg(feature = "http3")]
+        if self == Proto::H3 {
+            let udp = handle.http3_addr().expect("HTTP/3 is on");
+            return (handle, udp);
+        }
         (handle, addr)
     }
 
@@ -214,6 +252,10 @@ impl Proto {
                 assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
                 HttpClient::http1(TokioIo::new(tls)).await
             }
+            #[cfg(feature = "http3")]
+            Proto::H3 => HttpClient {
+                sender: Sender::H3(Box::new(h3::h3_connect(addr).await)),
+            },
         }
     }
 }
@@ -223,9 +265,11 @@ type Body = Full<Bytes>;
 enum Sender {
     H1(hyper::client::conn::http1::SendRequest<Body>),
     H2(hyper::client::conn::http2::SendRequest<Body>),
+    #[cfg(feature = "http3")]
+    H3(Box<h3::H3Client>),
 }
 
-/// One client connection (hyper), HTTP/1.1 or HTTP/2.
+/// One client connection: hyper's (HTTP/1.1 or HTTP/2) or `h3`'s (HTTP/3).
 pub struct HttpClient {
     sender: Sender,
 }
@@ -333,19 +377,31 @@ impl HttpClient {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> Reply {
-        let h2 = matches!(self.sender, Sender::H2(_));
-        // HTTP/2 carries the host in :authority, from an absolute URI.
-        let uri = if h2 {
-            format!("http://khz.test{path}")
-        } else {
-            path.to_owned()
+        let h2 = !matches!(self.sender, Sender::H1(_));
+        #[cfg(feature = "http3")]
+        let h3 = matches!(self.sender, Sender::H3(_));
+        #[cfg(not(feature = "http3"))]
+        let h3 = false;
+        let host = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+            .map(|(_, v)| *v);
+        // HTTP/2 and HTTP/3 carry the host in :authority, from an absolute URI. Over HTTP/3 a
+        // given `Host` becomes the authority (`h3` refuses a `Host` that contradicts it).
+        let uri = match (h2, h3, host) {
+            (_, true, Some(host)) => format!("https://{host}{path}"),
+            (_, true, None) => format!("https://khz.test{path}"),
+            (true, false, _) => format!("http://khz.test{path}"),
+            (false, false, _) => path.to_owned(),
         };
         let mut b = hyper::Request::builder().method(method).uri(uri);
-        if !h2 && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        if !h2 && host.is_none() {
             b = b.header("host", "khz.test");
         }
         for (k, v) in headers {
-            b = b.header(*k, *v);
+            if !(h3 && k.eq_ignore_ascii_case("host")) {
+                b = b.header(*k, *v);
+            }
         }
         let req = b.body(Full::new(body.into())).expect("valid request");
         self.send(req).await
@@ -353,6 +409,20 @@ impl HttpClient {
 
     /// Sends a prepared request and reads the whole response.
     pub async fn send(&mut self, req: hyper::Request<Body>) -> Reply {
+        #[cfg(feature = "http3")]
+        if let Sender::H3(c) = &mut self.sender {
+            let (mut parts, body) = req.into_parts();
+            let body = body.collect().await.expect("in-memory body").to_bytes();
+            // As hyper does for HTTP/1.1 and HTTP/2: a body of known size is announced.
+            if !body.is_empty() && !parts.headers.contains_key(http::header::CONTENT_LENGTH) {
+                parts
+                    .headers
+                    .insert(http::header::CONTENT_LENGTH, body.len().into());
+            }
+            // HTTP/3 says "no body" by ending the stream after the head.
+            let body = (!body.is_empty()).then_some(body);
+            return c.request(http::Request::from_parts(parts, ()), body).await;
+        }
         let fut = async {
             let resp = match &mut self.sender {
                 Sender::H1(s) => {
@@ -363,6 +433,8 @@ impl HttpClient {
                     s.ready().await.expect("connection ready");
                     s.send_request(req).await
                 }
+                #[cfg(feature = "http3")]
+                Sender::H3(_) => unreachable!("answered above"),
             }
             .expect("response");
             let (parts, body) = resp.into_parts();
@@ -437,7 +509,7 @@ impl At {
         body: impl Into<Bytes>,
     ) -> super::common::Resp {
         let body: Bytes = body.into();
-        if self.proto.is_h2() {
+        if self.proto.is_h2() || self.proto.is_h3() {
             let mut c = self.proto.client(self.addr).await;
             return c.request(method, path, headers, body).await.resp();
         }

@@ -75,7 +75,13 @@ pub(crate) async fn pump(
     };
     if let Err(stop) = result {
         // The handler must see why its body ended short; the client is told to stop sending.
-        recv.stop_sending(h3::error::Code::H3_REQUEST_CANCELLED);
+        // After a timed-out read the QUIC stream sits in h3-quinn's cancelled read, where
+        // `stop_sending` would panic (h3-quinn 0.0.10 unwraps it): dropping `recv` stops it.
+        if matches!(stop, BodyStop::Timeout) {
+            drop(recv);
+        } else {
+            recv.stop_sending(h3::error::Code::H3_REQUEST_CANCELLED);
+        }
         let _ = tx.send(Err(stop.error())).await;
     }
     result

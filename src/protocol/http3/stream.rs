@@ -108,7 +108,14 @@ async fn handle<H: HttpService>(
                 return response::send(ex.response_mut(), &mut send, cfg, head_only).await
             }
             Outcome::Refuse(r, recv) => (r, recv),
-            Outcome::Gone => return,
+            Outcome::Gone => {
+                // The client gave up on the request (reset its half, or went away): reset ours
+                // too. Dropped as it is, quinn would *finish* it — a clean end without a
+                // response, which h3 clients take as a connection error (H3_FRAME_UNEXPECTED)
+                // that ends their other requests too.
+                send.stop_stream(Code::H3_REQUEST_CANCELLED);
+                return;
+            }
         },
     };
     Box::pin(refuse(
@@ -206,6 +213,13 @@ async fn serve_request<H: HttpService>(
                         }
                     }
                     Err(BodyStop::Gone | BodyStop::Dropped) => return Outcome::Gone,
+                    // After a timed-out read the QUIC stream sits in h3-quinn's cancelled read,
+                    // where `stop_sending` would panic (h3-quinn 0.0.10 unwraps it) and take the
+                    // whole connection down: the receiving half is dropped instead, which stops
+                    // the stream all the same (quinn sends STOP_SENDING).
+                    Err(BodyStop::Timeout) => {
+                        return Outcome::Refuse(refusal(BodyStop::Timeout), None)
+                    }
                     Err(stop) => return Outcome::Refuse(refusal(stop), Some(Box::new(recv))),
                 }
             }
