@@ -17,7 +17,10 @@
 //! protocol error is answered by `h3` with the RFC 9114 code, logged at `warn`; the other
 //! connections are not disturbed.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -79,6 +82,8 @@ pub(crate) async fn serve<H: HttpService>(
     };
     let mut streams = FuturesUnordered::new();
     let mut pool = Vec::new();
+    // Heap slots of finished streams, reused by the next ones (see `Slot`).
+    let mut spare = Vec::new();
     let mut closing = false;
     let idle = sleep_until(Instant::now() + h1.idle_timeout);
     let draining = shutdown.draining();
@@ -91,8 +96,9 @@ pub(crate) async fn serve<H: HttpService>(
         }
         tokio::select! {
             biased;
-            Some(ex) = streams.next(), if !streams.is_empty() => {
+            Some((ex, slot)) = streams.next(), if !streams.is_empty() => {
                 pool.push(ex);
+                spare.push(slot);
                 if streams.is_empty() {
                     idle.as_mut().reset(Instant::now() + h1.idle_timeout);
                 }
@@ -110,7 +116,8 @@ pub(crate) async fn serve<H: HttpService>(
                     // After our GOAWAY every new stream is at or past its ID, i.e. one the
                     // client was told is not processed: refused (H3_REQUEST_REJECTED).
                     let refused = closing;
-                    streams.push(serve_stream(service, ex, resolver, &early, h1, info, refused));
+                    let fut = serve_stream(service, ex, resolver, &early, h1, info, refused);
+                    streams.push(Slot::fill(spare.pop(), fut));
                 }
                 // GOAWAY exchanged and every accepted request answered.
                 Ok(None) => break,
@@ -149,6 +156,45 @@ pub(crate) async fn serve<H: HttpService>(
     let _ = tokio::time::timeout(linger, quic.closed()).await;
     quic.close(H3_NO_ERROR, b"");
     drop(conn);
+}
+
+/// A stream's future in a heap slot that outlives it: the slot comes back with the stream's
+/// output and takes the connection's next stream. A stream's future is a few KiB (the service
+/// call, the body, the response, all inline); allocating and freeing that per request cost
+/// more than the rest of the driver (malloc's large-chunk path), so a connection allocates it
+/// once per concurrent stream instead.
+struct Slot<F>(Option<Pin<Box<Option<F>>>>);
+
+impl<F: Future> Slot<F> {
+    /// `fut` in `spare` (a slot a finished stream gave back), or in a new slot.
+    fn fill(spare: Option<Pin<Box<Option<F>>>>, fut: F) -> Self {
+        match spare {
+            Some(mut slot) => {
+                slot.set(Some(fut));
+                Slot(Some(slot))
+            }
+            None => Slot(Some(Box::pin(Some(fut)))),
+        }
+    }
+}
+
+impl<F: Future> Future for Slot<F> {
+    type Output = (F::Output, Pin<Box<Option<F>>>);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(slot) = self.0.as_mut() else {
+            return Poll::Pending; // polled after completion: FuturesUnordered never does
+        };
+        let Some(fut) = slot.as_mut().as_pin_mut() else {
+            return Poll::Pending;
+        };
+        let out = std::task::ready!(fut.poll(cx));
+        slot.set(None);
+        match self.0.take() {
+            Some(slot) => Poll::Ready((out, slot)),
+            None => Poll::Pending,
+        }
+    }
 }
 
 /// Logs why a connection ended: at `warn` when the client broke the protocol, at `debug`
