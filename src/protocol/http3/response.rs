@@ -35,7 +35,7 @@ async fn write<F>(op: F, write_timeout: Duration) -> Result<(), Stop>
 where
     F: Future<Output = Result<(), h3::error::StreamError>>,
 {
-    match tokio::time::timeout(write_timeout, op).await {
+    match super::stream::deadline(write_timeout, op).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "HTTP/3 response not sent");

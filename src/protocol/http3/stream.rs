@@ -28,6 +28,21 @@ use crate::protocol::rejection::Rejection;
 use crate::protocol::request_body::{BodyStop, RequestBody};
 use crate::protocol::service::{BodyMode, ConnInfo, Exchange, HttpService};
 
+/// `fut` bounded by `limit`, with the deadline armed only if the first poll does not finish it:
+/// a request head usually arrives with its stream and a small response fits the send buffer,
+/// so most requests never touch the timer wheel.
+pub(crate) async fn deadline<F: std::future::Future>(
+    limit: std::time::Duration,
+    fut: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    use futures_util::FutureExt;
+    let mut fut = std::pin::pin!(fut);
+    match fut.as_mut().now_or_never() {
+        Some(out) => Ok(out),
+        None => tokio::time::timeout(limit, fut).await,
+    }
+}
+
 /// A request stream whose head has not been read yet.
 pub(crate) type Resolver = RequestResolver<h3_quinn::Connection, Bytes>;
 
@@ -75,9 +90,7 @@ async fn handle<H: HttpService>(
     cfg: &H1Config,
     info: ConnInfo,
 ) {
-    let (req, stream) = match tokio::time::timeout(cfg.read_timeout, resolver.resolve_request())
-        .await
-    {
+    let (req, stream) = match deadline(cfg.read_timeout, resolver.resolve_request()).await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) if e.is_h3_no_error() => return,
         Ok(Err(e)) => {
@@ -103,9 +116,12 @@ async fn handle<H: HttpService>(
         Ok(()) if !safe && early.load(Ordering::Acquire) => {
             (TOO_EARLY.with_head(true), Some(Box::new(recv)))
         }
-        Ok(()) => match serve_request(service, ex, recv, &mut send, cfg, info).await {
-            Outcome::Answer => {
-                return response::send(ex.response_mut(), &mut send, cfg, head_only).await
+        Ok(()) => match serve_request(service, ex, recv, &mut send, (cfg, info, safe)).await {
+            Outcome::Answer(unread) => {
+                response::send(ex.response_mut(), &mut send, cfg, head_only).await;
+                // Dropped only now: a request end still in flight is not met by STOP_SENDING.
+                drop(unread);
+                return;
             }
             Outcome::Refuse(r, recv) => (r, recv),
             Outcome::Gone => {
@@ -153,8 +169,8 @@ async fn refuse<H: HttpService>(
 
 /// How the work on a stream ended.
 enum Outcome {
-    /// The service answered: send its response.
-    Answer,
+    /// The service answered: send its response (then drop the unread body half, if any).
+    Answer(Option<Box<Recv>>),
     /// The request was refused before the service ran (with the body's half when unread).
     Refuse(Rejection, Option<Box<Recv>>),
     /// The client is gone.
@@ -174,18 +190,23 @@ async fn serve_request<H: HttpService>(
     ex: &mut H::Exchange,
     mut recv: Recv,
     send: &mut Send,
-    cfg: &H1Config,
-    info: ConnInfo,
+    (cfg, info, safe): (&H1Config, ConnInfo, bool),
 ) -> Outcome {
     let framing = ex.request_mut().framing;
-    // HTTP/3 says whether a body follows only by the stream's end; a zero length says it.
-    let may_have_body = framing.content_length != Some(0);
-    let mode = if may_have_body {
-        service.body_mode(ex)
-    } else {
-        BodyMode::Buffer
+    // HTTP/3 tells that no body follows only by the stream's end, which may come in a later
+    // packet: waiting for it would cost a GET a round trip. So a zero length says there is
+    // none, and so does the lack of one on a safe method (GET, HEAD, OPTIONS, TRACE) — as a
+    // request without framing headers has none in HTTP/1.1; such a body is left unread.
+    let may_have_body = match framing.content_length {
+        Some(n) => n > 0,
+        None => !safe,
     };
-    if may_have_body && framing.expect_continue {
+    if !may_have_body {
+        service.call(ex).await;
+        return Outcome::Answer(Some(Box::new(recv)));
+    }
+    let mode = service.body_mode(ex);
+    if framing.expect_continue {
         if !service.accept_continue(ex) {
             let refused = Rejection::new(StatusCode::EXPECTATION_FAILED, "100-continue refused");
             return Outcome::Refuse(refused.with_head(true), Some(Box::new(recv)));
@@ -198,30 +219,26 @@ async fn serve_request<H: HttpService>(
     }
     match mode {
         BodyMode::Buffer => {
-            if may_have_body {
-                let limit = cfg.max_body_bytes;
-                if framing.content_length.is_some_and(|n| n > limit as u64) {
-                    return Outcome::Refuse(refusal(BodyStop::TooLarge), Some(Box::new(recv)));
-                }
-                let deadline = Instant::now() + cfg.read_timeout;
-                match body::collect(&mut recv, limit, deadline).await {
-                    Ok((bytes, trailers)) => {
-                        let req = ex.request_mut();
-                        req.body = bytes;
-                        if let Some(t) = trailers {
-                            fill_trailers(req, &t);
-                        }
+            let limit = cfg.max_body_bytes;
+            if framing.content_length.is_some_and(|n| n > limit as u64) {
+                return Outcome::Refuse(refusal(BodyStop::TooLarge), Some(Box::new(recv)));
+            }
+            let deadline = Instant::now() + cfg.read_timeout;
+            match body::collect(&mut recv, limit, deadline).await {
+                Ok((bytes, trailers)) => {
+                    let req = ex.request_mut();
+                    req.body = bytes;
+                    if let Some(t) = trailers {
+                        fill_trailers(req, &t);
                     }
-                    Err(BodyStop::Gone | BodyStop::Dropped) => return Outcome::Gone,
-                    // After a timed-out read the QUIC stream sits in h3-quinn's cancelled read,
-                    // where `stop_sending` would panic (h3-quinn 0.0.10 unwraps it) and take the
-                    // whole connection down: the receiving half is dropped instead, which stops
-                    // the stream all the same (quinn sends STOP_SENDING).
-                    Err(BodyStop::Timeout) => {
-                        return Outcome::Refuse(refusal(BodyStop::Timeout), None)
-                    }
-                    Err(stop) => return Outcome::Refuse(refusal(stop), Some(Box::new(recv))),
                 }
+                Err(BodyStop::Gone | BodyStop::Dropped) => return Outcome::Gone,
+                // After a timed-out read the QUIC stream sits in h3-quinn's cancelled read,
+                // where `stop_sending` would panic (h3-quinn 0.0.10 unwraps it) and take the
+                // whole connection down: the receiving half is dropped instead, which stops
+                // the stream all the same (quinn sends STOP_SENDING).
+                Err(BodyStop::Timeout) => return Outcome::Refuse(refusal(BodyStop::Timeout), None),
+                Err(stop) => return Outcome::Refuse(refusal(stop), Some(Box::new(recv))),
             }
             service.call(ex).await;
         }
@@ -250,5 +267,5 @@ async fn serve_request<H: HttpService>(
             }
         }
     }
-    Outcome::Answer
+    Outcome::Answer(None)
 }
