@@ -69,15 +69,17 @@ impl Server {
     /// ```no_run
     /// use khz::prelude::*;
     ///
+    /// async fn hello(ctx: &mut RequestContext) {
+    ///     let version = ctx.protocol();
+    ///     ctx.string(StatusCode::OK, format!("hello over {version:?}"));
+    /// }
+    ///
     /// # async fn demo() -> khz::Result<()> {
     /// let server = Server::default()
     ///     .addr("0.0.0.0:8443")
     ///     .tls_pem("cert.pem", "key.pem")
     ///     .http3(true); // TCP 8443: HTTP/1.1 + HTTP/2; UDP 8443: HTTP/3
-    /// server.get("/", |ctx: &mut RequestContext| async move {
-    ///     let version = ctx.protocol();
-    ///     ctx.string(StatusCode::OK, format!("hello over {version:?}"));
-    /// });
+    /// server.get("/", hello);
     /// server.spin().await
     /// # }
     /// ```
