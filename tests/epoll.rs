@@ -95,6 +95,9 @@ mod http3_shutdown;
 mod http3_zero_rtt;
 #[path = "lifecycle.rs"]
 mod lifecycle;
+#[cfg(feature = "requestid")]
+#[path = "middleware_requestid.rs"]
+mod middleware_requestid;
 #[path = "multipart.rs"]
 mod multipart;
 #[path = "render.rs"]

@@ -1,7 +1,13 @@
 //! Ready-made middleware, built only on the public API of [`crate::app`] — exactly what a
 //! third-party crate could write. [`recovery`] is always available (and part of
-//! `Server::default()`); heavier middleware (jwt, gzip, pprof, …) arrive behind cargo features.
+//! `Server::default()`); the others are behind cargo features:
+//!
+//! - `requestid` (feature `requestid`): an ID per request, propagated or generated, echoed.
+//!
+//! More (jwt, compression, pprof, access log, cors, …) arrive behind their own features.
 
 mod recovery;
+#[cfg(feature = "requestid")]
+pub mod requestid;
 
 pub use recovery::recovery;
