@@ -98,6 +98,9 @@ mod lifecycle;
 #[cfg(feature = "requestid")]
 #[path = "middleware_requestid.rs"]
 mod middleware_requestid;
+#[cfg(feature = "secure")]
+#[path = "middleware_secure.rs"]
+mod middleware_secure;
 #[path = "multipart.rs"]
 mod multipart;
 #[path = "render.rs"]
