@@ -109,7 +109,7 @@ pub(crate) enum Payload {
     Stream(BodyStream, Option<u64>),
 }
 
-pub(crate) fn payload(resp: &mut Response) -> Payload {
+fn payload(resp: &mut Response) -> Payload {
     match resp.take_body() {
         Body::Empty => Payload::Bytes(Bytes::new()),
         Body::Static(b) => Payload::Bytes(Bytes::from_static(b)),
@@ -125,7 +125,7 @@ pub(crate) fn payload(resp: &mut Response) -> Payload {
 }
 
 /// The response's trailer fields as a header map (connection-specific names dropped), if any.
-pub(crate) fn trailer_map(resp: &Response) -> Option<HeaderMap> {
+fn trailer_map(resp: &Response) -> Option<HeaderMap> {
     if !resp.has_trailers() {
         return None;
     }
@@ -138,9 +138,47 @@ pub(crate) fn trailer_map(resp: &Response) -> Option<HeaderMap> {
     Some(map)
 }
 
+/// A response taken apart for sending: its body, the body's length when known, the trailers
+/// to send (none for a HEAD request or a status without a body), and whether the status has
+/// no body at all.
+pub(crate) struct Prepared {
+    pub(crate) body: Payload,
+    pub(crate) len: Option<u64>,
+    pub(crate) trailers: Option<HeaderMap>,
+    pub(crate) no_body: bool,
+}
+
+/// Takes `resp` apart for sending over `protocol` (an upgrade request becomes a 500, see
+/// [`refuse_upgrade`]). `head_only`: a HEAD request (the length stays, the trailers go).
+pub(crate) fn prepare(resp: &mut Response, protocol: &str, head_only: bool) -> Prepared {
+    refuse_upgrade(resp, protocol);
+    let no_body = !status_has_body(resp.status());
+    let body = if no_body {
+        resp.take_body();
+        Payload::Bytes(Bytes::new())
+    } else {
+        payload(resp)
+    };
+    let len = match &body {
+        Payload::Bytes(b) => Some(b.len() as u64),
+        Payload::Stream(_, sized) => *sized,
+    };
+    let trailers = if no_body || head_only {
+        None
+    } else {
+        trailer_map(resp)
+    };
+    Prepared {
+        body,
+        len,
+        trailers,
+        no_body,
+    }
+}
+
 /// Replaces a response that asks to take over the connection (upgrade or hijack — HTTP/1.1
 /// only) with a 500 naming `protocol`, and logs why.
-pub(crate) fn refuse_upgrade(resp: &mut Response, protocol: &str) {
+fn refuse_upgrade(resp: &mut Response, protocol: &str) {
     if resp.take_upgrade().is_none() {
         return;
     }

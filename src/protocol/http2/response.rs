@@ -17,9 +17,8 @@ use h2::{Reason, SendStream};
 use http::header::HeaderMap;
 use tokio::time::Instant;
 
-use crate::protocol::http1::encode::status_has_body;
 use crate::protocol::http1::H1Config;
-use crate::protocol::parts_response::{head, payload, refuse_upgrade, trailer_map, Payload};
+use crate::protocol::parts_response::{head, prepare, Payload, Prepared};
 use crate::protocol::response::{BodyStream, Response};
 
 /// Sends `resp` on the stream. `head_only` (a HEAD request) sends the head with the body's
@@ -30,23 +29,12 @@ pub(crate) async fn send(
     cfg: &H1Config,
     head_only: bool,
 ) {
-    refuse_upgrade(resp, "HTTP/2");
-    let no_body = !status_has_body(resp.status());
-    let body = if no_body {
-        resp.take_body();
-        Payload::Bytes(Bytes::new())
-    } else {
-        payload(resp)
-    };
-    let len = match &body {
-        Payload::Bytes(b) => Some(b.len() as u64),
-        Payload::Stream(_, sized) => *sized,
-    };
-    let trailers = if no_body || head_only {
-        None
-    } else {
-        trailer_map(resp)
-    };
+    let Prepared {
+        body,
+        len,
+        trailers,
+        no_body,
+    } = prepare(resp, "HTTP/2", head_only);
     let end_now = no_body || head_only || (len == Some(0) && trailers.is_none());
     let send_head = respond.send_response(head(resp, cfg, len, true), end_now);
     let mut stream = match send_head {

@@ -14,9 +14,8 @@ use futures_util::StreamExt;
 use h3::error::Code;
 use h3::server::RequestStream;
 
-use crate::protocol::http1::encode::status_has_body;
 use crate::protocol::http1::H1Config;
-use crate::protocol::parts_response::{head, payload, refuse_upgrade, trailer_map, Payload};
+use crate::protocol::parts_response::{head, prepare, Payload, Prepared};
 use crate::protocol::response::{BodyStream, Response};
 
 /// The sending half of a request stream.
@@ -48,23 +47,12 @@ where
 /// Sends `resp` on `stream`. `head_only` (a HEAD request) sends the head with the body's
 /// length but no body. Failures mean the client is gone or stalled; they are logged at debug.
 pub(crate) async fn send(resp: &mut Response, stream: &mut Send, cfg: &H1Config, head_only: bool) {
-    refuse_upgrade(resp, "HTTP/3");
-    let no_body = !status_has_body(resp.status());
-    let body = if no_body {
-        resp.take_body();
-        Payload::Bytes(Bytes::new())
-    } else {
-        payload(resp)
-    };
-    let len = match &body {
-        Payload::Bytes(b) => Some(b.len() as u64),
-        Payload::Stream(_, sized) => *sized,
-    };
-    let trailers = if no_body || head_only {
-        None
-    } else {
-        trailer_map(resp)
-    };
+    let Prepared {
+        body,
+        len,
+        trailers,
+        no_body,
+    } = prepare(resp, "HTTP/3", head_only);
     let wt = cfg.write_timeout;
     let head = head(resp, cfg, len, false);
     let body = if no_body || head_only {
