@@ -10,19 +10,7 @@ use std::sync::Arc;
 
 use common::*;
 use proto::h3::h3_over;
-use proto::{make_cert, TestCert};
-
-fn write_pem(
-    dir: &std::path::Path,
-    tag: &str,
-    cert: &TestCert,
-) -> (std::path::PathBuf, std::path::PathBuf) {
-    let c = dir.join(format!("{tag}-cert.pem"));
-    let k = dir.join(format!("{tag}-key.pem"));
-    std::fs::write(&c, &cert.cert_pem).unwrap();
-    std::fs::write(&k, &cert.key_pem).unwrap();
-    (c, k)
-}
+use proto::{make_cert, write_pem, TestCert};
 
 /// A client endpoint trusting `trust`, offering `h3`.
 fn endpoint(trust: &[&TestCert]) -> quinn::Endpoint {

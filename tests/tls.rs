@@ -18,7 +18,9 @@ use std::time::Duration;
 use khz::prelude::*;
 use khz::protocol::{ConnInfo, Upgraded};
 use khz::transport::Shutdown;
-use proto::{client_tls_config, make_cert, test_cert, tls_connect, Proto, TestCert, GUARD};
+use proto::{
+    client_tls_config, make_cert, test_cert, tls_connect, write_pem, Proto, TestCert, GUARD,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 // ----- captured logs -------------------------------------------------------------------------
@@ -224,18 +226,6 @@ async fn a_handshake_that_never_comes_times_out() {
 }
 
 // ----- PEM files and reload ------------------------------------------------------------------
-
-fn write_pem(
-    dir: &std::path::Path,
-    tag: &str,
-    cert: &TestCert,
-) -> (std::path::PathBuf, std::path::PathBuf) {
-    let c = dir.join(format!("{tag}-cert.pem"));
-    let k = dir.join(format!("{tag}-key.pem"));
-    std::fs::write(&c, &cert.cert_pem).unwrap();
-    std::fs::write(&k, &cert.key_pem).unwrap();
-    (c, k)
-}
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("khz-tls-{name}-{}", std::process::id()));

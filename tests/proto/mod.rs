@@ -93,6 +93,20 @@ pub fn make_cert(name: &str) -> TestCert {
     }
 }
 
+/// Writes `cert` as PEM files `{tag}-cert.pem` and `{tag}-key.pem` in `dir`; returns both paths.
+#[cfg(feature = "tls")]
+pub fn write_pem(
+    dir: &std::path::Path,
+    tag: &str,
+    cert: &TestCert,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let c = dir.join(format!("{tag}-cert.pem"));
+    let k = dir.join(format!("{tag}-key.pem"));
+    std::fs::write(&c, &cert.cert_pem).unwrap();
+    std::fs::write(&k, &cert.key_pem).unwrap();
+    (c, k)
+}
+
 /// A rustls server configuration for `cert` (no ALPN: khz fills it in).
 #[cfg(feature = "tls")]
 pub fn server_tls_config(cert: &TestCert) -> rustls::ServerConfig {
